@@ -1,0 +1,1 @@
+"""Who calls suite_ai: users (keyed by their OIDC ``sub``), local API tokens, service tokens."""

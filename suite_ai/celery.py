@@ -1,0 +1,13 @@
+"""The Celery application. Tasks carry job ids only; the job rows are the truth."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "suite_ai.settings")
+
+app = Celery("suite_ai")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["suite_ai.jobs"])

@@ -1,0 +1,67 @@
+"""Health and metrics endpoints for the people who run the service."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import REGISTRY, Collector
+
+from suite_ai.celery import app as celery_app
+from suite_ai.jobs.models import Job
+
+
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as error:
+        checks["broker"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+
+
+class JobsByStatusCollector(Collector):
+    """Current jobs by status and action, read from the database at scrape time."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        gauge = GaugeMetricFamily("suite_ai_jobs", "Jobs by status and action", labels=["status", "action"])
+        rows = (
+            Job.objects.order_by()
+            .values("status", "action")
+            .annotate(count=Count("id"))
+            .values_list("status", "action", "count")
+        )
+        for job_status, action, count in rows:
+            gauge.add_metric([job_status, action], count)
+        yield gauge
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+        output = generate_latest(registry)
+    else:
+        output = generate_latest(REGISTRY)
+    jobs_registry = CollectorRegistry()
+    jobs_registry.register(JobsByStatusCollector())
+    return HttpResponse(output + generate_latest(jobs_registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from suite_ai.jobs.api import events, views
+
+router = SimpleRouter()
+router.register("jobs", views.JobViewSet, basename="job")
+
+urlpatterns = [
+    path("actions/", views.ActionCatalogueView.as_view(), name="action-catalogue"),
+    path("documents/<str:document_id>/actions/", views.DocumentActionView.as_view(), name="document-actions"),
+    path("jobs/<uuid:pk>/events/", events.job_events, name="job-events"),
+    *router.urls,
+]

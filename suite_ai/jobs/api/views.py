@@ -1,0 +1,181 @@
+"""The REST API (``/api/v1.0/``). Views stay thin: validation and decisions live in the pipeline
+(what an action accepts) and in ``jobs.services`` (the state machine)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from suite_ai import pipeline
+from suite_ai.api_errors import APIError
+from suite_ai.jobs import services
+from suite_ai.jobs.api.serializers import (
+    ActionSubmitSerializer,
+    ErrorSerializer,
+    JobAcceptedSerializer,
+    JobSerializer,
+    job_links,
+)
+from suite_ai.jobs.models import Job, JobStatus
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+class ActionCatalogueView(APIView):
+    @extend_schema(
+        summary="The actions an editor can offer",
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(pipeline.catalogue())
+
+
+class SubmitThrottle(ScopedRateThrottle):
+    scope_attr = "throttle_scope"
+
+
+def parse_document_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise APIError("invalid_document_id", "The document id must be a UUID.") from None
+
+
+class DocumentActionView(APIView):
+    throttle_classes = [SubmitThrottle]
+    throttle_scope = "submit"
+
+    @extend_schema(
+        summary="Run an action on a document",
+        request=ActionSubmitSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Same key and payload: the same job. Same key, other payload: 409.",
+            )
+        ],
+        responses={
+            202: JobAcceptedSerializer,
+            400: ErrorSerializer,
+            409: ErrorSerializer,
+            413: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request, document_id: str) -> Response:
+        document_uuid = parse_document_id(document_id)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            raise APIError(
+                "input_too_large",
+                f"The request body exceeds the limit of {limit} bytes.",
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                limit_bytes=limit,
+            )
+        idempotency_key = request.headers.get("Idempotency-Key") or None
+        if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise APIError(
+                "invalid_idempotency_key",
+                f"The Idempotency-Key header is limited to {IDEMPOTENCY_KEY_MAX_LENGTH} characters.",
+            )
+        if not isinstance(request.data, dict):
+            raise APIError("invalid_request", "The request body must be a JSON object.")
+        serializer = ActionSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unknown_fields = set(request.data) - set(serializer.fields)
+        if unknown_fields:
+            raise APIError(
+                "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown_fields))}.", fields=sorted(unknown_fields)
+            )
+        try:
+            prepared = pipeline.prepare(
+                user=request.user,
+                document_id=document_uuid,
+                action=serializer.validated_data["action"],
+                input=serializer.validated_data.get("input"),
+                options=serializer.validated_data.get("options") or {},
+                auth=request.auth,
+            )
+        except pipeline.ActionRequestError as error:
+            raise APIError(error.code, error.message, error.status, **error.extra) from None
+        try:
+            job, created = services.submit(
+                services.Submission(
+                    owner=request.user,
+                    document_id=document_uuid,
+                    action=prepared.action,
+                    options=prepared.options,
+                    input=prepared.input,
+                    idempotency_key=idempotency_key,
+                    needs_note=prepared.writes_note,
+                    credentials=prepared.credentials,
+                )
+            )
+        except services.IdempotencyConflict:
+            raise APIError(
+                "idempotency_conflict",
+                "This Idempotency-Key was already used with a different request.",
+                status.HTTP_409_CONFLICT,
+            ) from None
+        body = {"id": str(job.id), "status": job.status, "links": job_links(job, request)}
+        headers = {"Location": body["links"]["self"]}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own jobs. Another user's job answers 404, exactly like a missing one."""
+
+    serializer_class = JobSerializer
+
+    def get_queryset(self) -> Any:
+        jobs = Job.objects.filter(owner=self.request.user).defer("input", "credentials")
+        if self.action != "list":
+            return jobs
+        params = self.request.query_params
+        if document := params.get("document"):
+            jobs = jobs.filter(document_id=parse_document_id(document))
+        if job_status := params.get("status"):
+            if job_status not in JobStatus.values:
+                raise APIError("invalid_filter", f"Unknown status {job_status!r}.", choices=JobStatus.values)
+            jobs = jobs.filter(status=job_status)
+        if job_action := params.get("action"):
+            jobs = jobs.filter(action=job_action)
+        return jobs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("document", str, description="a document id"),
+            OpenApiParameter("status", str, enum=JobStatus.values),
+            OpenApiParameter("action", str),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=None,
+        responses={200: JobSerializer, 404: ErrorSerializer, 409: OpenApiResponse(ErrorSerializer)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        job = self.get_object()
+        try:
+            job = services.request_cancel(job)
+        except services.JobAlreadyFinished:
+            raise APIError(
+                "job_finished", f"The job already ended ({job.status}); it cannot be cancelled.", status.HTTP_409_CONFLICT
+            ) from None
+        return Response(self.get_serializer(job).data)

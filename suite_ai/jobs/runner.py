@@ -1,0 +1,213 @@
+"""Runs one claimed job in a worker thread, with a database-backed context for the pipeline.
+
+While the pipeline waits on the model the thread holds no database connection: every write
+closes its connection at once (with Postgres' pool that returns it to the pool).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from suite_ai.jobs import metrics, services
+from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
+from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
+from suite_ai.accounts.credentials import decrypt_credentials
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def short_connection() -> Iterator[None]:
+    """Use the database, then give the connection back before the next long wait."""
+    try:
+        yield
+    finally:
+        connection.close()
+
+
+class RunningJobs:
+    """The jobs running in this process. One daemon thread heartbeats them all and learns which
+    ones their owner cancelled, so a check for cancellation costs no query."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[str] = set()
+        self._cancelled: set[str] = set()
+        self._thread: threading.Thread | None = None
+
+    def add(self, job_id: str) -> None:
+        with self._lock:
+            self._running.add(job_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="suite-ai-heartbeat", daemon=True)
+                self._thread.start()
+
+    def remove(self, job_id: str) -> None:
+        with self._lock:
+            self._running.discard(job_id)
+            self._cancelled.discard(job_id)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        return job_id in self._cancelled
+
+    def _loop(self) -> None:
+        poll = min(1.0, settings.SUITE_AI_HEARTBEAT_INTERVAL)
+        last_beat = 0.0
+        while True:
+            time.sleep(poll)
+            with self._lock:
+                ids = list(self._running)
+            if not ids:
+                continue
+            try:
+                with short_connection():
+                    if time.monotonic() - last_beat >= settings.SUITE_AI_HEARTBEAT_INTERVAL:
+                        cancelled = services.heartbeat(ids)
+                        last_beat = time.monotonic()
+                    else:
+                        cancelled = services.cancel_requested(ids)
+                with self._lock:
+                    self._cancelled |= cancelled & self._running
+            except Exception:
+                logger.exception("heartbeat failed")
+
+
+RUNNING = RunningJobs()
+
+
+class DatabaseJobContext:
+    """What the pipeline sees of a job (see ``suite_ai.pipeline.context.JobContext``)."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.job_id = str(job.id)
+        self.action = job.action
+        self.options: dict[str, Any] = dict(job.options or {})
+        self.input: dict[str, Any] | None = job.input
+        self.document_id = str(job.document_id)
+        self.note_id = str(job.note_id) if job.note_id else None
+        self.owner_sub = job.owner.sub
+        self.owner_email = job.owner.email
+        self.credentials = decrypt_credentials(job.credentials) if job.credentials else None
+        self.attempt = job.attempts
+        self._lock = threading.Lock()
+        self._pending_delta: list[str] = []
+        self._last_flush = time.monotonic()
+        self._progress: tuple[int, int] | None = None
+
+    # Streaming output is coalesced: one event per flush interval, not one row per token.
+    def emit_delta(self, text: str) -> None:
+        if not text:
+            return
+        with self._lock:
+            self._pending_delta.append(text)
+            due = time.monotonic() - self._last_flush >= settings.SUITE_AI_EVENT_FLUSH_INTERVAL
+        if due:
+            self.flush()
+        if RUNNING.is_cancelled(self.job_id):
+            raise JobCancelled()
+
+    def flush(self) -> None:
+        with self._lock:
+            text = "".join(self._pending_delta)
+            self._pending_delta.clear()
+            self._last_flush = time.monotonic()
+        if text:
+            with short_connection():
+                services.emit(self.job_id, JobEvent.Kind.DELTA, {"text": text})
+
+    def set_progress(self, done: int, total: int) -> None:
+        if self._progress == (done, total):
+            return
+        self._progress = (done, total)
+        with short_connection():
+            Job.objects.filter(id=self.job_id).update(progress_done=done, progress_total=total)
+            services.emit(self.job_id, JobEvent.Kind.PROGRESS, {"done": done, "total": total})
+
+    def should_cancel(self) -> bool:
+        return RUNNING.is_cancelled(self.job_id)
+
+    def checkpoint_get(self, key: str) -> str | None:
+        with short_connection():
+            return JobCheckpoint.objects.filter(job_id=self.job_id, key=key).values_list("output", flat=True).first()
+
+    def checkpoint_put(self, key: str, output: str, usage: dict[str, Any]) -> None:
+        with short_connection():
+            JobCheckpoint.objects.get_or_create(job_id=self.job_id, key=key, defaults={"output": output, "usage": usage})
+
+    def record_call(self, call: CallUsage) -> None:
+        with short_connection():
+            ModelCall.objects.create(
+                job_id=self.job_id,
+                owner_id=self.job.owner_id,
+                document_id=self.job.document_id,
+                stage=call.stage,
+                model=call.model,
+                prompt_tokens=call.prompt_tokens,
+                completion_tokens=call.completion_tokens,
+                latency_ms=call.latency_ms,
+                ttft_ms=call.ttft_ms,
+                attempts=call.attempts,
+            )
+        metrics.MODEL_TOKENS.labels(model=call.model, kind="prompt").inc(call.prompt_tokens)
+        metrics.MODEL_TOKENS.labels(model=call.model, kind="completion").inc(call.completion_tokens)
+        metrics.MODEL_CALLS.labels(model=call.model, outcome="ok").inc()
+
+
+def retry_delay(attempt: int, hint: float | None) -> float:
+    """Honour the server's Retry-After; otherwise exponential backoff with full jitter."""
+    import random
+
+    if hint is not None:
+        return max(0.0, hint)
+    return random.uniform(0, min(300.0, 2.0 ** min(attempt, 8)))
+
+
+def run(job_id: str, worker: str) -> str:
+    """Claim and run a job; returns what happened (for logs and tests)."""
+    close_old_connections()
+    with short_connection():
+        job = services.claim(job_id, worker)
+    if job is None:
+        return "not_claimed"
+    RUNNING.add(job_id)
+    context = DatabaseJobContext(job)
+    try:
+        outcome = execute(context)
+        context.flush()
+        if RUNNING.is_cancelled(job_id):
+            raise JobCancelled()
+    except JobCancelled:
+        context.flush()
+        with short_connection():
+            services.mark_cancelled(job)
+        return "cancelled"
+    except JobFailure as failure:
+        context.flush()
+        with short_connection():
+            if failure.retryable and job.attempts < settings.SUITE_AI_MAX_ATTEMPTS:
+                services.reschedule(job, retry_delay(job.attempts, failure.retry_after), failure.code)
+                return "rescheduled"
+            services.fail(job, failure.code, failure.message)
+        return "failed"
+    except Exception:
+        # Never log the exception text itself: it may quote document content.
+        logger.error("job crashed", extra={"job_id": job_id}, exc_info=settings.DEBUG)
+        with short_connection():
+            services.fail(job, "internal_error", "The job failed unexpectedly. The team has been notified.")
+        return "failed"
+    finally:
+        RUNNING.remove(job_id)
+    with short_connection():
+        services.succeed(job, outcome.result, outcome.usage, outcome.prompt_version)
+    return "succeeded"
+
+

@@ -1,0 +1,319 @@
+"""The job state machine. Every transition is one conditional UPDATE, so it is atomic and a job
+is claimed by exactly one worker, on SQLite as on Postgres."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from suite_ai.accounts.models import User
+from suite_ai.jobs import metrics
+from suite_ai.jobs.models import FINISHED_STATUSES, TRANSITIONS, Job, JobEvent, JobStatus
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidTransition(Exception):
+    """The job was not in a state from which the requested transition is allowed."""
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was already used by this owner for a different payload."""
+
+
+class JobAlreadyFinished(Exception):
+    pass
+
+
+def check_transition(current: str, target: str) -> None:
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(f"{current} → {target} is not allowed")
+
+
+def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, **fields: Any) -> bool:
+    """Move a job from one of ``expected`` to ``target``; False if another actor moved it first."""
+    expected = list(expected)
+    for state in expected:
+        check_transition(state, target)
+    return Job.objects.filter(id=job_id, status__in=expected).update(status=target, **fields) == 1
+
+
+def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None) -> None:
+    JobEvent.objects.create(job_id=job_id, kind=kind, data=data or {})
+
+
+# --- Submission -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    owner: User
+    document_id: uuid.UUID
+    action: str
+    options: dict[str, Any]
+    input: dict[str, Any] | None
+    idempotency_key: str | None = None
+    needs_note: bool = False
+    credentials: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def payload_hash(self) -> str:
+        payload = {
+            "document_id": str(self.document_id),
+            "action": self.action,
+            "options": self.options,
+            "input": self.input,
+        }
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(submission: Submission) -> tuple[Job, bool]:
+    """Create a queued job and enqueue it after commit; with an idempotency key, return the
+    owner's existing job for the same payload (created=False) or raise IdempotencyConflict."""
+    input_hash = submission.payload_hash()
+    if submission.idempotency_key:
+        existing = _existing_for_key(submission, input_hash)
+        if existing is not None:
+            return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                owner=submission.owner,
+                document_id=submission.document_id,
+                action=submission.action,
+                options=submission.options,
+                input=submission.input,
+                input_hash=input_hash,
+                idempotency_key=submission.idempotency_key or None,
+                note_id=uuid.uuid4() if submission.needs_note else None,
+                credentials=submission.credentials,
+                enqueued_at=now,
+            )
+            transaction.on_commit(lambda: enqueue(job.id))
+    except IntegrityError:
+        # Two requests with the same key raced; the loser answers with the winner's job.
+        existing = _existing_for_key(submission, input_hash)
+        if existing is None:
+            raise
+        return existing, False
+    metrics.JOBS_SUBMITTED.labels(action=job.action).inc()
+    return job, True
+
+
+def _existing_for_key(submission: Submission, input_hash: str) -> Job | None:
+    existing = Job.objects.filter(owner=submission.owner, idempotency_key=submission.idempotency_key).first()
+    if existing is not None and existing.input_hash != input_hash:
+        raise IdempotencyConflict()
+    return existing
+
+
+def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
+    from suite_ai.jobs.tasks import run_job
+
+    run_job.apply_async(args=[str(job_id)], countdown=countdown)
+
+
+# --- Worker side ----------------------------------------------------------------------------------
+
+
+def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
+    """queued → running for exactly one caller; None if the job is not claimable now."""
+    now = timezone.now()
+    claimed = (
+        Job.objects.filter(id=job_id, status=JobStatus.QUEUED, cancel_requested=False)
+        .exclude(available_at__gt=now)
+        .update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker[:255],
+            attempts=F("attempts") + 1,
+        )
+    )
+    if claimed != 1:
+        return None
+    job = Job.objects.select_related("owner").get(id=job_id)
+    if job.attempts == 1 and job.enqueued_at is not None:
+        metrics.QUEUE_WAIT.labels(action=job.action).observe((now - job.enqueued_at).total_seconds())
+    emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.RUNNING, "attempt": job.attempts})
+    return job
+
+
+def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_version: str = "") -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = _transition(
+            job.id,
+            [JobStatus.RUNNING],
+            JobStatus.SUCCEEDED,
+            result=result,
+            usage=usage,
+            prompt_version=prompt_version,
+            finished_at=now,
+            credentials="",
+        )
+        if done:
+            emit(job.id, JobEvent.Kind.DONE, {"status": JobStatus.SUCCEEDED, "result": result})
+    if done:
+        _observe_finished(job, JobStatus.SUCCEEDED, now)
+    return done
+
+
+def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None) -> bool:
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "error_code": code,
+        "error_message": message,
+        "finished_at": now,
+        "credentials": "",
+    }
+    if usage is not None:
+        fields["usage"] = usage
+    with transaction.atomic():
+        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, **fields)
+        if done:
+            emit(job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}})
+    if done:
+        _observe_finished(job, JobStatus.FAILED, now)
+        logger.info("job failed", extra={"job_id": str(job.id), "code": code})
+    return done
+
+
+def mark_cancelled(job: Job, usage: dict[str, Any] | None = None) -> bool:
+    now = timezone.now()
+    fields: dict[str, Any] = {"finished_at": now, "credentials": ""}
+    if usage is not None:
+        fields["usage"] = usage
+    with transaction.atomic():
+        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.CANCELLED, **fields)
+        if done:
+            emit(job.id, JobEvent.Kind.CANCELLED, {"status": JobStatus.CANCELLED})
+    if done:
+        _observe_finished(job, JobStatus.CANCELLED, now)
+    return done
+
+
+def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None = None) -> bool:
+    """running → queued, available again after ``delay`` seconds (a 429, a 5xx, a lost worker)."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "available_at": now + timedelta(seconds=delay),
+        "enqueued_at": now,
+        "worker": "",
+    }
+    if usage is not None:
+        fields["usage"] = usage
+    with transaction.atomic():
+        done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
+        if done:
+            emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.QUEUED, "retry_in": round(delay, 3), "reason": reason})
+            transaction.on_commit(lambda: enqueue(job.id, countdown=delay))
+    if done:
+        metrics.JOBS_RESCHEDULED.labels(action=job.action, reason=reason).inc()
+    return done
+
+
+def _observe_finished(job: Job, status: str, now: Any) -> None:
+    metrics.JOBS_FINISHED.labels(action=job.action, status=status).inc()
+    if job.started_at is not None:
+        metrics.RUN_TIME.labels(action=job.action).observe((now - job.started_at).total_seconds())
+
+
+def heartbeat(job_ids: Iterable[uuid.UUID | str]) -> set[str]:
+    """Refresh the heartbeat of running jobs; return the ids whose owner asked to cancel."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    Job.objects.filter(id__in=ids, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+    return cancel_requested(ids)
+
+
+def cancel_requested(job_ids: Iterable[uuid.UUID | str]) -> set[str]:
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    return {str(i) for i in Job.objects.filter(id__in=ids, cancel_requested=True).values_list("id", flat=True)}
+
+
+# --- Owner actions --------------------------------------------------------------------------------
+
+
+def request_cancel(job: Job) -> Job:
+    """A queued job is cancelled at once; a running one stops at its next checkpoint."""
+    if job.status in FINISHED_STATUSES:
+        raise JobAlreadyFinished()
+    Job.objects.filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(cancel_requested=True)
+    if job.status == JobStatus.QUEUED:
+        # A claim checks cancel_requested, so once the flag is set no worker can start the job.
+        mark_cancelled(job)
+    job.refresh_from_db()
+    if job.status in FINISHED_STATUSES and job.status != JobStatus.CANCELLED:
+        raise JobAlreadyFinished()
+    return job
+
+
+# --- Reconciliation (beat) ------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    requeued: int = 0
+    failed: int = 0
+    redelivered: int = 0
+    timed_out: int = 0
+
+
+def reconcile(
+    *,
+    heartbeat_timeout: float,
+    queued_redelivery_after: float,
+    max_attempts: int,
+    job_timeout: float,
+) -> ReconcileReport:
+    """Recover jobs whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
+    report = ReconcileReport()
+    now = timezone.now()
+    stale = Job.objects.filter(
+        status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout)
+    ).select_related("owner")
+    for job in stale:
+        if job.cancel_requested:
+            mark_cancelled(job)
+        elif job.attempts >= max_attempts:
+            if fail(job, "worker_lost", f"The worker running this job stopped {job.attempts} times."):
+                report.failed += 1
+        elif reschedule(job, 0, "worker_lost"):
+            report.requeued += 1
+    overdue = Job.objects.filter(
+        status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=job_timeout)
+    ).select_related("owner")
+    for job in overdue:
+        if fail(job, "job_timeout", f"The job ran longer than {int(job_timeout)} seconds."):
+            report.timed_out += 1
+    lost = Job.objects.filter(
+        status=JobStatus.QUEUED, enqueued_at__lt=now - timedelta(seconds=queued_redelivery_after)
+    ).exclude(available_at__gt=now - timedelta(seconds=queued_redelivery_after))
+    for job_id in lost.values_list("id", flat=True):
+        # Re-sending is safe: the claim is atomic, so a duplicate message finds nothing to do.
+        if Job.objects.filter(id=job_id, status=JobStatus.QUEUED).update(enqueued_at=now):
+            enqueue(job_id)
+            report.redelivered += 1
+    return report
+
+
+def purge(retention_days: int) -> int:
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    deleted, _ = Job.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from suite_ai.jobs.api import operations
+
+API = "api/v1.0/"
+
+urlpatterns = [
+    path(API, include("suite_ai.jobs.api.urls")),
+    path(f"{API}schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(f"{API}swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path(f"{API}redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health/live", operations.live, name="health-live"),
+    path("health/ready", operations.ready, name="health-ready"),
+    path("metrics", operations.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "suite_ai.api_errors.not_found_view"
+handler500 = "suite_ai.api_errors.server_error_view"
