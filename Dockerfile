@@ -1,0 +1,17 @@
+# suite_ai — one image for the web server, the Celery worker and beat (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    SUITE_AI_DATA_DIR=/data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY suite_ai ./suite_ai
+COPY manage.py ./
+RUN pip install . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data
+
+USER suite_ai
+EXPOSE 8000
+CMD ["uvicorn", "suite_ai.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

@@ -1,0 +1,24 @@
+"""What each action does: source → model input → model calls → result → write-back.
+
+Knows nothing of HTTP requests; the job engine (``suite_ai.jobs``) calls ``prepare`` at
+submission and ``execute`` in the worker, through the ``JobContext`` protocol.
+"""
+
+from suite_ai.pipeline.actions import ACTIONS, catalogue
+from suite_ai.pipeline.context import ActionOutcome, CallUsage, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.execute import execute
+from suite_ai.pipeline.requests import ActionRequestError, PreparedAction, prepare
+
+__all__ = [
+    "ACTIONS",
+    "ActionOutcome",
+    "ActionRequestError",
+    "CallUsage",
+    "JobCancelled",
+    "JobContext",
+    "JobFailure",
+    "PreparedAction",
+    "catalogue",
+    "execute",
+    "prepare",
+]

@@ -1,0 +1,111 @@
+"""The catalogue of actions: what each accepts, whether it needs a model, where its result goes.
+
+This is the product's definition of an action; prompts (``suite_ai.llm.prompts``) say how the
+model is asked to do it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Target languages offered for translation (ISO 639-1), as the editor lists them.
+LANGUAGES: dict[str, str] = {
+    "fr": "français", "en": "English", "de": "Deutsch", "es": "español", "it": "italiano",
+    "nl": "Nederlands", "pt": "português", "pl": "polski", "ro": "română", "sv": "svenska",
+    "da": "dansk", "fi": "suomi", "el": "ελληνικά", "cs": "čeština", "hu": "magyar",
+    "bg": "български", "hr": "hrvatski", "sk": "slovenčina", "sl": "slovenščina", "et": "eesti",
+    "lv": "latviešu", "lt": "lietuvių", "ga": "Gaeilge", "mt": "Malti", "ar": "العربية",
+    "uk": "українська", "ru": "русский", "zh": "中文", "ja": "日本語", "br": "brezhoneg",
+    "oc": "occitan", "co": "corsu", "eu": "euskara", "ca": "català",
+}  # fmt: skip
+
+INSTRUCTION_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    description: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "name": self.name,
+            "type": {str: "string", int: "integer", bool: "boolean"}[self.type],
+            "required": self.required,
+            "description": self.description,
+        }
+        if self.choices:
+            described["choices"] = list(self.choices)
+        if self.max_length:
+            described["max_length"] = self.max_length
+        return described
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label_fr: str
+    label_en: str
+    description: str
+    options: tuple[Option, ...] = ()
+    # True when only a model can do it; summarize and note also have the offline extractive engine.
+    needs_model: bool = True
+    has_offline_engine: bool = False
+    writes_note: bool = False
+    scope: tuple[str, ...] = ("selection", "document")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": {"fr": self.label_fr, "en": self.label_en},
+            "description": self.description,
+            "options": [option.describe() for option in self.options],
+            "needs_model": self.needs_model,
+            "offline_engine": self.has_offline_engine,
+            "result": "note" if self.writes_note else "blocks",
+            "scope": list(self.scope),
+        }
+
+
+_LANGUAGE = Option(
+    "language", str, required=True, choices=tuple(LANGUAGES), description="target language (ISO 639-1)"
+)
+_INSTRUCTION = Option(
+    "instruction", str, required=True, max_length=INSTRUCTION_MAX_LENGTH, description="what to do with the text"
+)
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        Action("summarize", "Résumer", "Summarize", "A short summary in the text's language.",
+               has_offline_engine=True),
+        Action("rephrase", "Reformuler", "Rephrase", "The same meaning in other words, formatting kept.",
+               scope=("selection",)),
+        Action("correct", "Corriger", "Correct", "Spelling and grammar fixed, nothing else changed.",
+               scope=("selection",)),
+        Action("simplify", "Simplifier (FALC)", "Simplify (plain language)",
+               "Plain language, in the spirit of FALC (facile à lire et à comprendre).", scope=("selection",)),
+        Action("formal", "Ton administratif", "Formal tone", "A formal, administrative register.",
+               scope=("selection",)),
+        Action("shorten", "Raccourcir", "Shorten", "Shorter, with every key point kept.", scope=("selection",)),
+        Action("expand", "Développer", "Expand", "Developed, without inventing facts.", scope=("selection",)),
+        Action("translate", "Traduire", "Translate", "Translated, structure and formatting kept.",
+               options=(_LANGUAGE,)),
+        Action("custom", "Instruction libre", "Custom instruction", "Your own instruction applied to the text.",
+               options=(_INSTRUCTION,)),
+        Action("note", "Générer une note de synthèse", "Generate a summary note",
+               "A structured note (summary, key points, decisions, actions) created as a new document "
+               "under the source, shared with its collaborators.",
+               has_offline_engine=True, writes_note=True, scope=("document",)),
+    )
+}  # fmt: skip
+
+
+def catalogue() -> list[dict[str, Any]]:
+    return [action.describe() for action in ACTIONS.values()]

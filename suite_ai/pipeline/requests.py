@@ -1,0 +1,117 @@
+"""Checks a submission before a job exists: the action, its options, its input, the model.
+
+Everything knowable at submission is refused here with a stable code, so no job is created
+for a request that could only fail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from suite_ai.pipeline.actions import ACTIONS, Action
+from suite_ai.pipeline.sources import validate_input
+
+
+class ActionRequestError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class PreparedAction:
+    action: str
+    options: dict[str, Any]
+    input: dict[str, Any] | None
+    writes_note: bool
+    credentials: str = ""
+
+
+def model_configured() -> bool:
+    return bool(settings.MISTRAL_API_KEY)
+
+
+def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
+    known = {option.name: option for option in action.options}
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ActionRequestError(
+            "unknown_option",
+            f"Unknown option(s) for {action.name}: {', '.join(unknown)}."
+            + (f" Accepted: {', '.join(known)}." if known else " This action takes no options."),
+            options=unknown,
+        )
+    cleaned: dict[str, Any] = {}
+    for option in action.options:
+        value = options.get(option.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if option.required:
+                raise ActionRequestError(
+                    "missing_option", f"The {action.name} action needs the option {option.name!r}.", option=option.name
+                )
+            continue
+        if not isinstance(value, option.type) or (option.type is int and isinstance(value, bool)):
+            raise ActionRequestError(
+                "invalid_option",
+                f"The option {option.name!r} must be a {option.describe()['type']}.",
+                option=option.name,
+            )
+        if isinstance(value, str):
+            value = value.strip()
+        if option.choices and value not in option.choices:
+            raise ActionRequestError(
+                "invalid_option",
+                f"The option {option.name!r} must be one of: {', '.join(option.choices)}.",
+                option=option.name,
+            )
+        if option.max_length and isinstance(value, str) and len(value) > option.max_length:
+            raise ActionRequestError(
+                "invalid_option",
+                f"The option {option.name!r} is limited to {option.max_length} characters.",
+                option=option.name,
+            )
+        cleaned[option.name] = value
+    return cleaned
+
+
+def prepare(
+    *,
+    user: Any,
+    document_id: uuid.UUID,
+    action: str,
+    input: Any,
+    options: dict[str, Any],
+    auth: Any = None,
+) -> PreparedAction:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise ActionRequestError(
+            "unknown_action", f"Unknown action {action!r}. Available: {', '.join(ACTIONS)}.", actions=list(ACTIONS)
+        )
+    cleaned_options = validate_options(spec, options)
+    cleaned_input = validate_input(input)
+    if spec.needs_model and not model_configured() and not spec.has_offline_engine:
+        raise ActionRequestError(
+            "model_not_configured",
+            f"The {spec.name} action needs a language model: set MISTRAL_API_KEY "
+            "(and MISTRAL_SERVER_URL for a Mistral-compatible gateway such as Albert API).",
+        )
+    from suite_ai.pipeline.documents import authorize_submission
+
+    credentials = authorize_submission(
+        user=user, document_id=document_id, action=spec, has_input=cleaned_input is not None, auth=auth
+    )
+    return PreparedAction(
+        action=spec.name,
+        options=cleaned_options,
+        input=cleaned_input,
+        writes_note=spec.writes_note,
+        credentials=credentials,
+    )
