@@ -66,7 +66,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, APIError):
         body: dict[str, Any] = {"code": exc.code, "message": exc.message, **exc.extra}
     else:
-        code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), "error")
+        code = getattr(exc, "stable_code", None) or next(
+            (c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), "error"
+        )
         detail = getattr(exc, "detail", str(exc))
         body = {"code": code, "message": _message(detail)}
         if isinstance(exc, exceptions.ValidationError):

@@ -242,9 +242,38 @@ DOCS_BASE_URL = env("DOCS_BASE_URL")
 DOCS_SERVER_TO_SERVER_TOKEN = env("DOCS_SERVER_TO_SERVER_TOKEN")
 SUITE_AI_SERVICE_TOKENS = env_list("SUITE_AI_SERVICE_TOKENS")
 
+# --- OIDC resource server (django-lasuite; same names as in Docs) ---------------------------------
+OIDC_OP_URL = env("OIDC_OP_URL")
+OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RS_BACKEND_CLASS = env(
+    "OIDC_RS_BACKEND_CLASS", "suite_ai.accounts.oidc.UserCreatingResourceServerBackend"
+)
+OIDC_RS_CLIENT_ID = env("OIDC_RS_CLIENT_ID")
+OIDC_RS_CLIENT_SECRET = env("OIDC_RS_CLIENT_SECRET")
+OIDC_RS_AUDIENCE_CLAIM = env("OIDC_RS_AUDIENCE_CLAIM", "client_id")
+OIDC_RS_ALLOWED_AUDIENCES = env_list("OIDC_RS_ALLOWED_AUDIENCES")
+OIDC_RS_SCOPES = env_list("OIDC_RS_SCOPES", ["openid"])
+OIDC_RS_SIGNING_ALGO = env("OIDC_RS_SIGNING_ALGO", "ES256")
+OIDC_RS_ENCRYPTION_ALGO = env("OIDC_RS_ENCRYPTION_ALGO", "RSA-OAEP")
+OIDC_RS_ENCRYPTION_ENCODING = env("OIDC_RS_ENCRYPTION_ENCODING", "A256GCM")
+OIDC_RS_ENCRYPTION_KEY_TYPE = env("OIDC_RS_ENCRYPTION_KEY_TYPE", "RSA")
+OIDC_RS_PRIVATE_KEY_STR = env("OIDC_RS_PRIVATE_KEY_STR")
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 3.0)
+OIDC_PROXY = None
+OIDC_RESOURCE_SERVER_ENABLED = bool(OIDC_OP_INTROSPECTION_ENDPOINT and OIDC_RS_CLIENT_ID)
+
 # --- API ------------------------------------------------------------------------------------------
+# Each class claims only the bearer tokens it recognises: local ``sai_…`` tokens, service tokens,
+# then OIDC access tokens (introspected).
+AUTHENTICATION_CLASSES = ["suite_ai.accounts.authentication.ApiTokenAuthentication"]
+if SUITE_AI_SERVICE_TOKENS:
+    AUTHENTICATION_CLASSES.append("suite_ai.accounts.oidc.ServiceTokenAuthentication")
+if OIDC_RESOURCE_SERVER_ENABLED:
+    AUTHENTICATION_CLASSES.append("suite_ai.accounts.oidc.OIDCResourceServerAuthentication")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["suite_ai.accounts.authentication.ApiTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": AUTHENTICATION_CLASSES,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -1,0 +1,128 @@
+"""OIDC resource server, as in the rest of La Suite (django-lasuite, token introspection).
+
+Unlike the library's default backend, a valid token for a ``sub`` we have not seen yet creates
+its local user: suite_ai has no login of its own, its users arrive with Docs' tokens.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from lasuite.oidc_resource_server.authentication import ResourceServerAuthentication
+from lasuite.oidc_resource_server.backend import ResourceServerBackend
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+
+from suite_ai.accounts.authentication import bearer_token
+from suite_ai.accounts.models import TOKEN_PREFIX, User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UserAccessToken:
+    """``request.auth`` for OIDC callers: the token is forwarded to Docs' external API."""
+
+    token: str
+    audience: str
+
+    def __repr__(self) -> str:
+        return f"UserAccessToken(audience={self.audience!r}, token=<hidden>)"
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """``request.auth`` for the Docs backend acting on behalf of a user with a service token."""
+
+    on_behalf_of: str
+
+
+class AuthError(exceptions.AuthenticationFailed):
+    def __init__(self, code: str, message: str, status_code: int = status.HTTP_401_UNAUTHORIZED) -> None:
+        super().__init__(message, code)
+        self.stable_code = code
+        self.status_code = status_code
+
+
+def upsert_user(sub: str, email: str = "", name: str = "") -> User:
+    user, created = User.objects.get_or_create(sub=sub, defaults={"email": email, "name": name})
+    if not created and ((email and user.email != email) or (name and user.name != name)):
+        user.email = email or user.email
+        user.name = name or user.name
+        user.save(update_fields=["email", "name"])
+    return user
+
+
+class UserCreatingResourceServerBackend(ResourceServerBackend):
+    def get_or_create_user(self, access_token: str, id_token: Any, payload: dict[str, Any]) -> User:
+        sub = payload.get("sub")
+        if not sub:
+            raise SuspiciousOperation("The introspection response has no 'sub'.")
+        name = payload.get("name") or " ".join(
+            part for part in (payload.get("given_name"), payload.get("family_name")) if part
+        )
+        return upsert_user(str(sub), str(payload.get("email") or ""), str(name or ""))
+
+
+class OIDCResourceServerAuthentication(ResourceServerAuthentication):
+    """Claims bearer tokens that are neither local (``sai_…``) nor service tokens."""
+
+    def authenticate(self, request: Request) -> tuple[User, UserAccessToken] | None:
+        token = bearer_token(request)
+        if token is None or token.startswith(TOKEN_PREFIX) or is_service_token(token):
+            return None
+        try:
+            found = super().authenticate(request)
+        except SuspiciousOperation as error:
+            raise AuthError("invalid_token", f"The access token was refused: {error}") from None
+        except requests.RequestException:
+            logger.warning("OIDC introspection endpoint unreachable")
+            raise AuthError(
+                "auth_provider_unavailable",
+                "The identity provider could not be reached to check the token; try again shortly.",
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+            ) from None
+        if found is None:
+            return None
+        user, _claims = found
+        audience = str(getattr(request, "resource_server_token_audience", "") or "")
+        if settings.OIDC_RS_ALLOWED_AUDIENCES and audience not in settings.OIDC_RS_ALLOWED_AUDIENCES:
+            raise AuthError("token_audience_not_allowed", "This token was issued for another application.")
+        return user, UserAccessToken(token=self.get_access_token(request), audience=audience)
+
+
+SERVICE_SUB_HEADER = "X-Suite-AI-User-Sub"
+SERVICE_EMAIL_HEADER = "X-Suite-AI-User-Email"
+SERVICE_NAME_HEADER = "X-Suite-AI-User-Name"
+
+
+def is_service_token(token: str) -> bool:
+    return any(hmac.compare_digest(token, known) for known in settings.SUITE_AI_SERVICE_TOKENS)
+
+
+class ServiceTokenAuthentication:
+    """The Docs backend submits on behalf of a user: a service token plus the user's sub and email."""
+
+    def authenticate(self, request: Request) -> tuple[User, ServiceCall] | None:
+        token = bearer_token(request)
+        if token is None or not is_service_token(token):
+            return None
+        sub = request.headers.get(SERVICE_SUB_HEADER, "").strip()
+        email = request.headers.get(SERVICE_EMAIL_HEADER, "").strip()
+        if not sub or not email:
+            raise AuthError(
+                "missing_on_behalf_of",
+                f"A service token acts on behalf of a user: send {SERVICE_SUB_HEADER} and {SERVICE_EMAIL_HEADER}.",
+                status.HTTP_400_BAD_REQUEST,
+            )
+        user = upsert_user(sub, email, request.headers.get(SERVICE_NAME_HEADER, "").strip())
+        return user, ServiceCall(on_behalf_of=sub)
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"

@@ -1,0 +1,181 @@
+"""The job state machine: atomic claims, refused transitions, cancellation, reconciliation."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from suite_ai.accounts.models import User
+from suite_ai.jobs import services
+from suite_ai.jobs.models import Job, JobEvent, JobStatus
+
+
+def make_job(owner: User, **fields) -> Job:
+    defaults = {"document_id": uuid.uuid4(), "action": "summarize", "input": {"markdown": "x"}, "input_hash": "h"}
+    defaults.update(fields)
+    return Job.objects.create(owner=owner, enqueued_at=timezone.now(), **defaults)
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return User.objects.create(sub="owner")
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("succeeded", "running"),
+        ("failed", "queued"),
+        ("cancelled", "running"),
+        ("queued", "succeeded"),
+        ("succeeded", "failed"),
+    ],
+)
+def test_invalid_transitions_are_refused(current, target):
+    with pytest.raises(services.InvalidTransition):
+        services.check_transition(current, target)
+
+
+def test_a_finished_job_cannot_be_finished_again(owner):
+    job = make_job(owner)
+    claimed = services.claim(job.id, "w1")
+    assert claimed is not None
+    assert services.succeed(claimed, {"markdown": "ok"}, {})
+    assert not services.fail(claimed, "late", "a late failure")
+    assert not services.succeed(claimed, {"markdown": "twice"}, {})
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result == {"markdown": "ok"}
+    assert JobEvent.objects.filter(job=job, kind="done").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_is_claimed_by_exactly_one_of_many_concurrent_workers():
+    owner = User.objects.create(sub="racer")
+    jobs = [make_job(owner) for _ in range(10)]
+    winners: dict[str, list[str]] = {str(job.id): [] for job in jobs}
+    barrier = threading.Barrier(8)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        try:
+            for job in jobs:
+                if services.claim(job.id, name) is not None:
+                    winners[str(job.id)].append(name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(names) == 1 for names in winners.values()), winners
+    assert set(Job.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_job_is_not_claimed_before_it_is_available(owner):
+    job = make_job(owner, available_at=timezone.now() + timedelta(seconds=60))
+    assert services.claim(job.id, "w1") is None
+    Job.objects.filter(id=job.id).update(available_at=timezone.now() - timedelta(seconds=1))
+    assert services.claim(job.id, "w1") is not None
+
+
+def test_cancel_a_queued_job_ends_it_and_no_worker_can_claim_it(owner):
+    job = make_job(owner)
+    services.request_cancel(job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert services.claim(job.id, "w1") is None
+
+
+def test_cancel_a_running_job_flags_it_for_its_next_checkpoint(owner):
+    job = make_job(owner)
+    running = services.claim(job.id, "w1")
+    assert running is not None
+    services.request_cancel(running)
+    running.refresh_from_db()
+    assert running.status == JobStatus.RUNNING and running.cancel_requested
+    assert services.heartbeat([running.id]) == {str(running.id)}
+
+
+def test_cancel_a_finished_job_is_refused(owner):
+    job = make_job(owner)
+    claimed = services.claim(job.id, "w1")
+    assert claimed is not None
+    services.fail(claimed, "x", "y")
+    with pytest.raises(services.JobAlreadyFinished):
+        services.request_cancel(claimed)
+
+
+def test_reschedule_puts_a_running_job_back_in_the_queue_for_later(owner, django_capture_on_commit_callbacks):
+    job = make_job(owner)
+    claimed = services.claim(job.id, "w1")
+    assert claimed is not None
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.reschedule(claimed, 30, "model_rate_limited")
+    assert len(callbacks) == 1  # the re-enqueue happens only once the transaction commits
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.available_at is not None and job.available_at > timezone.now() + timedelta(seconds=25)
+    assert services.claim(job.id, "w2") is None
+
+
+def test_reconcile_requeues_a_job_whose_worker_stopped_heartbeating(owner, django_capture_on_commit_callbacks):
+    job = make_job(owner)
+    services.claim(job.id, "w1")
+    Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(seconds=120))
+    with django_capture_on_commit_callbacks(execute=False):
+        report = services.reconcile(heartbeat_timeout=60, queued_redelivery_after=300, max_attempts=3, job_timeout=3600)
+    assert report.requeued == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert services.claim(job.id, "w2") is not None
+
+
+def test_reconcile_fails_a_job_after_too_many_lost_workers(owner):
+    job = make_job(owner)
+    services.claim(job.id, "w1")
+    Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(seconds=120), attempts=3)
+    report = services.reconcile(heartbeat_timeout=60, queued_redelivery_after=300, max_attempts=3, job_timeout=3600)
+    assert report.failed == 1
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "worker_lost")
+
+
+def test_reconcile_redelivers_a_job_whose_message_was_lost(owner, monkeypatch):
+    sent: list[str] = []
+    monkeypatch.setattr(services, "enqueue", lambda job_id, countdown=None: sent.append(str(job_id)))
+    fresh = make_job(owner)
+    lost = make_job(owner)
+    Job.objects.filter(id=lost.id).update(enqueued_at=timezone.now() - timedelta(seconds=600))
+    report = services.reconcile(heartbeat_timeout=60, queued_redelivery_after=300, max_attempts=3, job_timeout=3600)
+    assert report.redelivered == 1
+    assert sent == [str(lost.id)]
+    assert str(fresh.id) not in sent
+
+
+def test_reconcile_fails_a_job_running_past_the_time_limit(owner):
+    job = make_job(owner)
+    services.claim(job.id, "w1")
+    Job.objects.filter(id=job.id).update(started_at=timezone.now() - timedelta(hours=2))
+    report = services.reconcile(heartbeat_timeout=60, queued_redelivery_after=300, max_attempts=3, job_timeout=3600)
+    assert report.timed_out == 1
+    job.refresh_from_db()
+    assert job.error_code == "job_timeout"
+
+
+def test_purge_removes_finished_jobs_past_retention_only(owner):
+    old = make_job(owner)
+    services.claim(old.id, "w")
+    services.fail(old, "x", "y")
+    Job.objects.filter(id=old.id).update(finished_at=timezone.now() - timedelta(days=40))
+    recent_running = make_job(owner)
+    assert services.purge(30) >= 1
+    assert not Job.objects.filter(id=old.id).exists()
+    assert Job.objects.filter(id=recent_running.id).exists()
