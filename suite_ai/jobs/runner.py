@@ -198,9 +198,9 @@ def run(job_id: str, worker: str) -> str:
                 return "rescheduled"
             services.fail(job, failure.code, failure.message)
         return "failed"
-    except Exception:
+    except Exception as error:
         # Never log the exception text itself: it may quote document content.
-        logger.error("job crashed", extra={"job_id": job_id}, exc_info=settings.DEBUG)
+        logger.error("job %s crashed (%s)", job_id, type(error).__name__, exc_info=settings.DEBUG)
         with short_connection():
             services.fail(job, "internal_error", "The job failed unexpectedly. The team has been notified.")
         return "failed"

@@ -187,7 +187,7 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
             emit(job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}})
     if done:
         _observe_finished(job, JobStatus.FAILED, now)
-        logger.info("job failed", extra={"job_id": str(job.id), "code": code})
+        logger.info("job %s failed: %s", job.id, code)
     return done
 
 
