@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.mistral_server import FakeMistralServer  # noqa: E402
+
 from tests.support.processes import ManagedProcess, free_port  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class APIError(exceptions.APIException):
     """An error with a stable machine-readable code; raise it from views and services."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, code: str, message: str, status_code: int | None = None, **extra: Any) -> None:
         super().__init__(detail=message, code=code)
@@ -73,8 +73,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"code": code, "message": _message(detail)}
         if isinstance(exc, exceptions.ValidationError):
             body["errors"] = detail
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["retry_after"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["retry_after"] = int(wait)
     response.data = body
     return response
 
@@ -88,4 +89,6 @@ def not_found_view(request: Any, exception: Exception | None = None) -> Any:
 def server_error_view(request: Any) -> Any:
     from django.http import JsonResponse
 
-    return JsonResponse({"code": "internal_error", "message": "Internal error. The team has been notified."}, status=500)
+    return JsonResponse(
+        {"code": "internal_error", "message": "Internal error. The team has been notified."}, status=500
+    )

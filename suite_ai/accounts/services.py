@@ -12,9 +12,7 @@ def create_api_token(username: str, name: str = "") -> str:
 
 
 def user_for_api_token(token: str) -> User | None:
-    api_token = (
-        ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).only("user").first()
-    )
+    api_token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).only("user").first()
     if api_token is None or not api_token.user.is_active:
         return None
     return api_token.user

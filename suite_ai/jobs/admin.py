@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from suite_ai.jobs.models import Job, JobEvent, ModelCall
 
@@ -16,7 +17,7 @@ class JobAdmin(admin.ModelAdmin):
         "worker", "note_id", "created_at", "enqueued_at", "available_at", "started_at", "heartbeat_at", "finished_at",
     )  # fmt: skip
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

@@ -23,9 +23,7 @@ FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.
 # worker lost); everything else moves forward.
 TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
-    JobStatus.RUNNING: frozenset(
-        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
-    ),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
@@ -40,7 +38,8 @@ class Job(models.Model):
     options = models.JSONField(default=dict, blank=True)
     input = models.JSONField(null=True, blank=True)
     input_hash = models.CharField(max_length=64)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", when absent: the per-owner uniqueness constraint only applies to real keys.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     cancel_requested = models.BooleanField(default=False)
@@ -120,6 +119,9 @@ class JobEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["job", "id"], name="jobevent_job_id")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id} of {self.job_id}"
+
 
 class ModelCall(models.Model):
     """One model call: the usage ledger that totals per user, document and day are read from."""
@@ -143,6 +145,9 @@ class ModelCall(models.Model):
             models.Index(fields=["document_id", "created_at"], name="modelcall_document_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.model} ({self.stage}) for {self.job_id}"
+
 
 class JobCheckpoint(models.Model):
     """A finished piece of a long job (one map chunk, one reduce node), so a retry does not redo it."""
@@ -155,3 +160,6 @@ class JobCheckpoint(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="checkpoint_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.job_id}"

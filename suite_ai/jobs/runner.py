@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
 from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
-from suite_ai.accounts.credentials import decrypt_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,9 @@ class DatabaseJobContext:
 
     def checkpoint_put(self, key: str, output: str, usage: dict[str, Any]) -> None:
         with short_connection():
-            JobCheckpoint.objects.get_or_create(job_id=self.job_id, key=key, defaults={"output": output, "usage": usage})
+            JobCheckpoint.objects.get_or_create(
+                job_id=self.job_id, key=key, defaults={"output": output, "usage": usage}
+            )
 
     def record_call(self, call: CallUsage) -> None:
         with short_connection():
@@ -209,5 +211,3 @@ def run(job_id: str, worker: str) -> str:
     with short_connection():
         services.succeed(job, outcome.result, outcome.usage, outcome.prompt_version)
     return "succeeded"
-
-

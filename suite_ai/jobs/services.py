@@ -184,7 +184,9 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
     with transaction.atomic():
         done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, **fields)
         if done:
-            emit(job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}})
+            emit(
+                job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}}
+            )
     if done:
         _observe_finished(job, JobStatus.FAILED, now)
         logger.info("job %s failed: %s", job.id, code)
@@ -218,7 +220,11 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     with transaction.atomic():
         done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
         if done:
-            emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.QUEUED, "retry_in": round(delay, 3), "reason": reason})
+            emit(
+                job.id,
+                JobEvent.Kind.STATUS,
+                {"status": JobStatus.QUEUED, "retry_in": round(delay, 3), "reason": reason},
+            )
             transaction.on_commit(lambda: enqueue(job.id, countdown=delay))
     if done:
         metrics.JOBS_RESCHEDULED.labels(action=job.action, reason=reason).inc()

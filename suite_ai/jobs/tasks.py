@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from suite_ai.jobs import runner, services
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="suite_ai.jobs.tasks.run_job", bind=True, acks_late=True, reject_on_worker_lost=True)
-def run_job(self, job_id: str) -> str:  # type: ignore[no-untyped-def]
+def run_job(self: Task, job_id: str) -> str:
     return runner.run(job_id, worker=self.request.hostname or "worker")
 
 

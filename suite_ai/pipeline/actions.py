@@ -73,9 +73,7 @@ class Action:
         }
 
 
-_LANGUAGE = Option(
-    "language", str, required=True, choices=tuple(LANGUAGES), description="target language (ISO 639-1)"
-)
+_LANGUAGE = Option("language", str, required=True, choices=tuple(LANGUAGES), description="target language (ISO 639-1)")
 _INSTRUCTION = Option(
     "instruction", str, required=True, max_length=INSTRUCTION_MAX_LENGTH, description="what to do with the text"
 )

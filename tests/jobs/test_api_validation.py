@@ -116,7 +116,9 @@ def test_custom_needs_an_instruction_of_bounded_length(alice, model_settings):
 
 
 def test_document_id_must_be_a_uuid(alice, model_settings):
-    assert_error(alice.submit("summarize", document_id="not-a-uuid", input={"markdown": "a"}), 400, "invalid_document_id")
+    assert_error(
+        alice.submit("summarize", document_id="not-a-uuid", input={"markdown": "a"}), 400, "invalid_document_id"
+    )
 
 
 def test_model_actions_without_a_model_say_what_to_set(alice, settings):

@@ -15,7 +15,8 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -29,7 +30,7 @@ BATCH = 500
 def _authenticate(request: HttpRequest) -> Any:
     drf_request = Request(request)
     for authenticator_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
-        found = authenticator_class().authenticate(drf_request)
+        found = authenticator_class().authenticate(drf_request)  # type: ignore[operator]
         if found is not None:
             return found[0]
     raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
@@ -58,8 +59,7 @@ async def _stream(job_id: str, last_id: int) -> AsyncIterator[str]:
     last_sent = started
     while time.monotonic() - started < settings.SUITE_AI_SSE_MAX_DURATION:
         events = [
-            event
-            async for event in JobEvent.objects.filter(job_id=job_id, id__gt=last_id).order_by("id")[:BATCH]
+            event async for event in JobEvent.objects.filter(job_id=job_id, id__gt=last_id).order_by("id")[:BATCH]
         ]
         for event in events:
             last_id = event.id
@@ -76,7 +76,7 @@ async def _stream(job_id: str, last_id: int) -> AsyncIterator[str]:
         await asyncio.sleep(settings.SUITE_AI_SSE_POLL_INTERVAL)
 
 
-async def job_events(request: HttpRequest, pk: str) -> HttpResponse:
+async def job_events(request: HttpRequest, pk: str) -> HttpResponseBase:
     if request.method != "GET":
         return _error("method_not_allowed", f'Method "{request.method}" not allowed.', 405)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 from django.db import connection
 from django.db.models import Count
@@ -34,13 +35,15 @@ def ready(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["broker"] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 class JobsByStatusCollector(Collector):
     """Current jobs by status and action, read from the database at scrape time."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily("suite_ai_jobs", "Jobs by status and action", labels=["status", "action"])
         rows = (
             Job.objects.order_by()

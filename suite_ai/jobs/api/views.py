@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from suite_ai import pipeline
+from suite_ai.accounts.models import User
 from suite_ai.api_errors import APIError
 from suite_ai.jobs import services
 from suite_ai.jobs.api.serializers import (
@@ -41,6 +42,12 @@ class ActionCatalogueView(APIView):
 
 class SubmitThrottle(ScopedRateThrottle):
     scope_attr = "throttle_scope"
+
+
+def caller(request: Request) -> User:
+    """The authenticated user (every view requires authentication)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def parse_document_id(raw: str) -> uuid.UUID:
@@ -96,11 +103,13 @@ class DocumentActionView(APIView):
         unknown_fields = set(request.data) - set(serializer.fields)
         if unknown_fields:
             raise APIError(
-                "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown_fields))}.", fields=sorted(unknown_fields)
+                "unknown_field",
+                f"Unknown field(s): {', '.join(sorted(unknown_fields))}.",
+                fields=sorted(unknown_fields),
             )
         try:
             prepared = pipeline.prepare(
-                user=request.user,
+                user=caller(request),
                 document_id=document_uuid,
                 action=serializer.validated_data["action"],
                 input=serializer.validated_data.get("input"),
@@ -112,7 +121,7 @@ class DocumentActionView(APIView):
         try:
             job, created = services.submit(
                 services.Submission(
-                    owner=request.user,
+                    owner=caller(request),
                     document_id=document_uuid,
                     action=prepared.action,
                     options=prepared.options,
@@ -128,8 +137,9 @@ class DocumentActionView(APIView):
                 "This Idempotency-Key was already used with a different request.",
                 status.HTTP_409_CONFLICT,
             ) from None
-        body = {"id": str(job.id), "status": job.status, "links": job_links(job, request)}
-        headers = {"Location": body["links"]["self"]}
+        links = job_links(job, request)
+        body = {"id": str(job.id), "status": job.status, "links": links}
+        headers = {"Location": links["self"]}
         if not created:
             headers["Idempotent-Replayed"] = "true"
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
@@ -141,7 +151,7 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
     serializer_class = JobSerializer
 
     def get_queryset(self) -> Any:
-        jobs = Job.objects.filter(owner=self.request.user).defer("input", "credentials")
+        jobs = Job.objects.filter(owner=caller(self.request)).defer("input", "credentials")
         if self.action != "list":
             return jobs
         params = self.request.query_params
@@ -176,6 +186,8 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
             job = services.request_cancel(job)
         except services.JobAlreadyFinished:
             raise APIError(
-                "job_finished", f"The job already ended ({job.status}); it cannot be cancelled.", status.HTTP_409_CONFLICT
+                "job_finished",
+                f"The job already ended ({job.status}); it cannot be cancelled.",
+                status.HTTP_409_CONFLICT,
             ) from None
         return Response(self.get_serializer(job).data)
