@@ -1,0 +1,65 @@
+"""Links from generated text back to the source blocks it came from.
+
+The model reads each source block behind a short reference (``[§12]``: a few tokens, where a
+block UUID costs about twenty) and cites those references; we then turn each citation into a link
+to the block in Docs. A reference the model invents is dropped, never linked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from suite_ai.pipeline.sources import Segment
+
+CITATION = re.compile(r"\[§(\d{1,6})\](?!\()")
+
+
+@dataclass(frozen=True)
+class References:
+    """Short reference number → block id, in document order."""
+
+    block_ids: dict[int, str]
+
+    def link(self, number: int, document_url: str | None) -> str | None:
+        block_id = self.block_ids.get(number)
+        if block_id is None:
+            return None
+        return f"{document_url}#{block_id}" if document_url else f"#{block_id}"
+
+
+def tag_segments(segments: Sequence[Segment]) -> tuple[str, References]:
+    """The model input: each block with a reference when it has an id."""
+    lines: list[str] = []
+    block_ids: dict[int, str] = {}
+    for segment in segments:
+        if segment.block_id:
+            number = len(block_ids) + 1
+            block_ids[number] = segment.block_id
+            lines.append(f"[§{number}] {segment.text}")
+        else:
+            lines.append(segment.text)
+    return "\n\n".join(lines), References(block_ids)
+
+
+def link_citations(markdown: str, references: References, document_url: str | None) -> str:
+    """Replace ``[§n]`` with a link to block n; drop references that do not exist."""
+
+    def replace(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        target = references.link(number, document_url)
+        return f"[§{number}]({target})" if target else ""
+
+    linked = CITATION.sub(replace, markdown)
+    return re.sub(r"[ \t]+\n", "\n", linked)
+
+
+def cited_block_ids(markdown: str, references: References) -> list[str]:
+    """The source blocks a text cites, in order of first citation."""
+    seen: dict[str, None] = {}
+    for match in CITATION.finditer(markdown):
+        block_id = references.block_ids.get(int(match.group(1)))
+        if block_id:
+            seen.setdefault(block_id, None)
+    return list(seen)
