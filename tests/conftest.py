@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from suite_ai.accounts.services import create_api_token
+from tests.fakes.mistral_server import FakeMistralServer
 
 
 class Caller:
@@ -47,3 +48,15 @@ def model_settings(settings: pytest.FixtureRequest) -> Iterator[object]:
 @pytest.fixture
 def log_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def fake_model_server() -> Iterator[FakeMistralServer]:
+    with FakeMistralServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_model(fake_model_server: FakeMistralServer) -> FakeMistralServer:
+    fake_model_server.reset(latency=0.05)
+    return fake_model_server

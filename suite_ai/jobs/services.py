@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
@@ -162,6 +163,8 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
             usage=usage,
             prompt_version=prompt_version,
             finished_at=now,
+            progress_total=Greatest(F("progress_total"), 1),
+            progress_done=Greatest(F("progress_total"), 1),
             credentials="",
         )
         if done:

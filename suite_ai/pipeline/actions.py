@@ -9,16 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Target languages offered for translation (ISO 639-1), as the editor lists them.
-LANGUAGES: dict[str, str] = {
-    "fr": "français", "en": "English", "de": "Deutsch", "es": "español", "it": "italiano",
-    "nl": "Nederlands", "pt": "português", "pl": "polski", "ro": "română", "sv": "svenska",
-    "da": "dansk", "fi": "suomi", "el": "ελληνικά", "cs": "čeština", "hu": "magyar",
-    "bg": "български", "hr": "hrvatski", "sk": "slovenčina", "sl": "slovenščina", "et": "eesti",
-    "lv": "latviešu", "lt": "lietuvių", "ga": "Gaeilge", "mt": "Malti", "ar": "العربية",
-    "uk": "українська", "ru": "русский", "zh": "中文", "ja": "日本語", "br": "brezhoneg",
-    "oc": "occitan", "co": "corsu", "eu": "euskara", "ca": "català",
-}  # fmt: skip
+from suite_ai.llm.languages import LANGUAGES
+
 
 INSTRUCTION_MAX_LENGTH = 2000
 
