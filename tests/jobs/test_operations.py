@@ -39,14 +39,8 @@ def test_health_live_and_ready(client):
 
 
 def test_ready_reports_an_unreachable_broker(client, settings):
-    from suite_ai.celery import app
-
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/health/ready")
-    finally:
-        app.conf.broker_url = original
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")
 

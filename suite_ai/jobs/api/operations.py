@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import connection
+from kombu import Connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
-from suite_ai.celery import app as celery_app
 from suite_ai.jobs.models import Job
 
 
@@ -29,7 +30,9 @@ def ready(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["database"] = f"error: {type(error).__name__}"
     try:
-        with celery_app.connection_for_write() as broker:
+        with Connection(
+            settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS, connect_timeout=2
+        ) as broker:
             broker.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = "ok"
     except Exception as error:
