@@ -73,11 +73,13 @@ class Stack:
             }
         )
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env=self.env, cwd=ROOT, check=True)
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c",
-             "from suite_ai.jobs.models import Job; Job.objects.all().delete()"],
-            env=self.env, cwd=ROOT, check=True,
-        )  # fmt: skip
+        os.environ.update(self.env)
+        import django
+
+        django.setup()
+        from suite_ai.jobs.models import Job
+
+        Job.objects.all().delete()
         self.token = subprocess.run(
             [sys.executable, "manage.py", "create_token", "bench"],
             env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
@@ -124,17 +126,13 @@ class Stack:
 
     def jobs(self, ids: list[str]) -> list[dict[str, Any]]:
         """Read timestamps straight from the database, so polling costs the web server nothing."""
-        code = (
-            "import json,sys; from suite_ai.jobs.models import Job;"
-            "ids=json.load(sys.stdin);"
-            "rows=Job.objects.filter(id__in=ids).values('status','created_at','started_at','finished_at');"
-            "print(json.dumps([{k:(v.timestamp() if hasattr(v,'timestamp') else v) for k,v in r.items()} for r in rows]))"
-        )
-        out = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
-            env=self.env, cwd=ROOT, input=json.dumps(ids), capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        return list(json.loads(out))
+        from django.db import connection
+
+        from suite_ai.jobs.models import Job
+
+        rows = list(Job.objects.filter(id__in=ids).values("status", "created_at", "started_at", "finished_at"))
+        connection.close()
+        return [{k: (v.timestamp() if hasattr(v, "timestamp") else v) for k, v in row.items()} for row in rows]
 
     def wait_finished(self, ids: list[str], timeout: float = 300) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout

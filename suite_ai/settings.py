@@ -279,7 +279,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "suite_ai.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"submit": SUITE_AI_SUBMIT_RATE},
     "UNAUTHENTICATED_USER": None,
 }
 # A request body larger than this is refused by Django before DRF parses it; keep a margin

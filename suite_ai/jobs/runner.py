@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services
@@ -100,8 +100,10 @@ class DatabaseJobContext:
         self.attempt = job.attempts
         self._lock = threading.Lock()
         self._pending_delta: list[str] = []
-        self._last_flush = time.monotonic()
+        self._last_flush = 0.0  # the first delta goes out at once: time to first token matters
         self._progress: tuple[int, int] | None = None
+        # Model calls are written with the job's final state, in the same transaction.
+        self._calls: list[CallUsage] = []
 
     # Streaming output is coalesced: one event per flush interval, not one row per token.
     def emit_delta(self, text: str) -> None:
@@ -115,14 +117,41 @@ class DatabaseJobContext:
         if RUNNING.is_cancelled(self.job_id):
             raise JobCancelled()
 
-    def flush(self) -> None:
+    def _take_delta(self) -> str:
         with self._lock:
             text = "".join(self._pending_delta)
             self._pending_delta.clear()
             self._last_flush = time.monotonic()
+        return text
+
+    def flush(self) -> None:
+        text = self._take_delta()
         if text:
             with short_connection():
                 services.emit(self.job_id, JobEvent.Kind.DELTA, {"text": text})
+
+    def write_pending(self) -> None:
+        """Write what is still buffered (last deltas, model calls); call inside the final transaction."""
+        text = self._take_delta()
+        if text:
+            services.emit(self.job_id, JobEvent.Kind.DELTA, {"text": text})
+        calls, self._calls = self._calls, []
+        if calls:
+            ModelCall.objects.bulk_create(
+                ModelCall(
+                    job_id=self.job_id,
+                    owner_id=self.job.owner_id,
+                    document_id=self.job.document_id,
+                    stage=call.stage,
+                    model=call.model,
+                    prompt_tokens=call.prompt_tokens,
+                    completion_tokens=call.completion_tokens,
+                    latency_ms=call.latency_ms,
+                    ttft_ms=call.ttft_ms,
+                    attempts=call.attempts,
+                )
+                for call in calls
+            )
 
     def set_progress(self, done: int, total: int) -> None:
         if self._progress == (done, total):
@@ -146,19 +175,7 @@ class DatabaseJobContext:
             )
 
     def record_call(self, call: CallUsage) -> None:
-        with short_connection():
-            ModelCall.objects.create(
-                job_id=self.job_id,
-                owner_id=self.job.owner_id,
-                document_id=self.job.document_id,
-                stage=call.stage,
-                model=call.model,
-                prompt_tokens=call.prompt_tokens,
-                completion_tokens=call.completion_tokens,
-                latency_ms=call.latency_ms,
-                ttft_ms=call.ttft_ms,
-                attempts=call.attempts,
-            )
+        self._calls.append(call)
         metrics.MODEL_TOKENS.labels(model=call.model, kind="prompt").inc(call.prompt_tokens)
         metrics.MODEL_TOKENS.labels(model=call.model, kind="completion").inc(call.completion_tokens)
         metrics.MODEL_CALLS.labels(model=call.model, outcome="ok").inc()
@@ -173,6 +190,14 @@ def retry_delay(attempt: int, hint: float | None) -> float:
     return random.uniform(0, min(300.0, 2.0 ** min(attempt, 8)))
 
 
+@contextmanager
+def final_transaction(context: DatabaseJobContext) -> Iterator[None]:
+    """The job's last writes (buffered output, model calls, final state) in one transaction."""
+    with short_connection(), transaction.atomic():
+        context.write_pending()
+        yield
+
+
 def run(job_id: str, worker: str) -> str:
     """Claim and run a job; returns what happened (for logs and tests)."""
     close_old_connections()
@@ -184,17 +209,14 @@ def run(job_id: str, worker: str) -> str:
     context = DatabaseJobContext(job)
     try:
         outcome = execute(context)
-        context.flush()
         if RUNNING.is_cancelled(job_id):
             raise JobCancelled()
     except JobCancelled:
-        context.flush()
-        with short_connection():
+        with final_transaction(context):
             services.mark_cancelled(job)
         return "cancelled"
     except JobFailure as failure:
-        context.flush()
-        with short_connection():
+        with final_transaction(context):
             if failure.retryable and job.attempts < settings.SUITE_AI_MAX_ATTEMPTS:
                 services.reschedule(job, retry_delay(job.attempts, failure.retry_after), failure.code)
                 return "rescheduled"
@@ -203,11 +225,11 @@ def run(job_id: str, worker: str) -> str:
     except Exception as error:
         # Never log the exception text itself: it may quote document content.
         logger.error("job %s crashed (%s)", job_id, type(error).__name__, exc_info=settings.DEBUG)
-        with short_connection():
+        with final_transaction(context):
             services.fail(job, "internal_error", "The job failed unexpectedly. The team has been notified.")
         return "failed"
     finally:
         RUNNING.remove(job_id)
-    with short_connection():
+    with final_transaction(context):
         services.succeed(job, outcome.result, outcome.usage, outcome.prompt_version)
     return "succeeded"

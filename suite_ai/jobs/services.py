@@ -148,13 +148,12 @@ def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
     job = Job.objects.select_related("owner").get(id=job_id)
     if job.attempts == 1 and job.enqueued_at is not None:
         metrics.QUEUE_WAIT.labels(action=job.action).observe((now - job.enqueued_at).total_seconds())
-    emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.RUNNING, "attempt": job.attempts})
     return job
 
 
 def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_version: str = "") -> bool:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         done = _transition(
             job.id,
             [JobStatus.RUNNING],
@@ -184,7 +183,7 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
     }
     if usage is not None:
         fields["usage"] = usage
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, **fields)
         if done:
             emit(
@@ -201,7 +200,7 @@ def mark_cancelled(job: Job, usage: dict[str, Any] | None = None) -> bool:
     fields: dict[str, Any] = {"finished_at": now, "credentials": ""}
     if usage is not None:
         fields["usage"] = usage
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.CANCELLED, **fields)
         if done:
             emit(job.id, JobEvent.Kind.CANCELLED, {"status": JobStatus.CANCELLED})
@@ -220,7 +219,7 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     }
     if usage is not None:
         fields["usage"] = usage
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
         if done:
             emit(

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import httpx2
 from mistralai.client import Mistral, errors
 
+from suite_ai.llm import sdk_speedup
 from suite_ai.llm.errors import ModelError, parse_retry_after
+
+sdk_speedup.install()
 
 
 @dataclass(frozen=True)

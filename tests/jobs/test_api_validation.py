@@ -176,23 +176,14 @@ def test_list_filters_validate_their_values(alice):
     assert_error(alice.client.get("/api/v1.0/jobs/?document=abc"), 400, "invalid_document_id")
 
 
-def test_submission_rate_limit_answers_429_with_retry_after(alice, model_settings, settings):
-    from rest_framework.settings import api_settings
-
-    from suite_ai.jobs.api.views import SubmitThrottle
-
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"submit": "2/min"}}
-    SubmitThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        from django.core.cache import cache
-
-        cache.clear()
-        statuses = [alice.submit("summarize", input={"markdown": f"t{i}"}).status_code for i in range(3)]
-        assert statuses[:2] == [202, 202]
-        response = alice.submit("summarize", input={"markdown": "t4"})
-        body = assert_error(response, 429, "throttled")
-        assert int(response["Retry-After"]) > 0
-        assert body["retry_after"] > 0
-        assert Job.objects.count() == 2
-    finally:
-        SubmitThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+def test_submission_rate_limit_answers_429_with_retry_after(alice, bob, model_settings, settings):
+    settings.SUITE_AI_SUBMIT_RATE = f"2/day"
+    statuses = [alice.submit("summarize", input={"markdown": f"t{i}"}).status_code for i in range(2)]
+    assert statuses == [202, 202]
+    response = alice.submit("summarize", input={"markdown": "t3"})
+    body = assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+    assert body["retry_after"] > 0
+    assert Job.objects.count() == 2
+    # The limit is per user.
+    assert bob.submit("summarize", input={"markdown": "t4"}).status_code == 202

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import connection
-from kombu import Connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector

@@ -12,7 +12,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from suite_ai import pipeline
@@ -27,6 +26,7 @@ from suite_ai.jobs.api.serializers import (
     job_links,
 )
 from suite_ai.jobs.models import Job, JobStatus
+from suite_ai.jobs.throttling import SubmitThrottle
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
@@ -38,10 +38,6 @@ class ActionCatalogueView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(pipeline.catalogue())
-
-
-class SubmitThrottle(ScopedRateThrottle):
-    scope_attr = "throttle_scope"
 
 
 def caller(request: Request) -> User:
@@ -59,7 +55,6 @@ def parse_document_id(raw: str) -> uuid.UUID:
 
 class DocumentActionView(APIView):
     throttle_classes = [SubmitThrottle]
-    throttle_scope = "submit"
 
     @extend_schema(
         summary="Run an action on a document",
