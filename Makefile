@@ -21,6 +21,7 @@ $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-l
 	touch $@
 
 interop: $(INTEROP)/node_modules/.installed
+INTEROP_DEPS := $(if $(wildcard $(INTEROP)/package.json),$(INTEROP)/node_modules/.installed,)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -29,7 +30,7 @@ migrate: install
 run: migrate
 	$(PY) manage.py serve
 
-test: install interop
+test: install $(INTEROP_DEPS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -39,7 +40,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy suite_ai
 
-bench: install interop
+bench: install $(INTEROP_DEPS)
 	$(PY) bench/run_all.py
 
 clean:
