@@ -20,7 +20,10 @@ django_asgi = get_asgi_application()
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 # A fixed pool: its threads keep their database (pooled) and cache connections between requests.
-django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("SUITE_AI_WEB_THREADS", "16")))
+django_wsgi = WSGIMiddleware(
+    get_wsgi_application(),  # type: ignore[arg-type]
+    workers=int(os.environ.get("SUITE_AI_WEB_THREADS", "16")),
+)
 EVENT_STREAM = re.compile(r"^/api/v1\.0/jobs/[^/]+/events/$")
 
 
@@ -36,4 +39,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and EVENT_STREAM.match(scope["path"]):
         await django_asgi(scope, receive, send)
     else:
-        await django_wsgi(scope, receive, send)
+        await django_wsgi(scope, receive, send)  # type: ignore[arg-type]

@@ -62,7 +62,7 @@ class SubmitThrottle(BaseThrottle):
         self.wait_seconds: float | None = None
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        limit, period = parse_rate(settings.SUITE_AI_SUBMIT_RATE)
+        limit, period = parse_rate(str(settings.SUITE_AI_SUBMIT_RATE))
         now = time.time()
         window = int(now // period)
         user: Any = request.user

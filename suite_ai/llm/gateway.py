@@ -74,8 +74,11 @@ class Gateway:
         served_by = model
         try:
             with self.client.chat.stream(
-                model=model, messages=messages, temperature=temperature, max_tokens=max_tokens
-            ) as stream:  # type: ignore[arg-type]
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=max_tokens,
+            ) as stream:
                 for event in stream:
                     chunk = event.data
                     served_by = chunk.model or served_by

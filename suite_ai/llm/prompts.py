@@ -71,3 +71,58 @@ def build_prompt(action: str, text: str, options: dict[str, Any] | None = None) 
         ],
         version=f"{action}@{PROMPTS_VERSION}",
     )
+
+
+# --- Long documents: map over chunks, then reduce -------------------------------------------------
+
+# Actions whose result is about the whole document: their chunks are mapped, then merged.
+SYNTHESIS_ACTIONS = frozenset({"summarize", "note"})
+
+_MAP_FR: dict[str, str] = {
+    "summarize": (
+        "Ce texte est une partie d'un document plus long{where}. Résume-la fidèlement : faits, chiffres, "
+        "décisions et noms importants, sans introduction ni conclusion."
+    ),
+    "note": (
+        "Ce texte est une partie d'un document plus long{where}. Extrais-en, sous forme de puces : "
+        "les points clés, les décisions, les actions (avec leur responsable si le texte le nomme). "
+        "Garde après chaque puce la ou les références [§n] des blocs dont elle provient."
+    ),
+}
+
+_REDUCE_FR = (
+    "Voici des extraits successifs d'un même document, dans l'ordre, chacun entre ses balises. "
+    "Fusionne-les en un seul texte du même genre, sans répétition, en respectant l'ordre du document "
+    "et en gardant les références [§n]."
+)
+
+
+def build_map_prompt(action: str, text: str, context: tuple[str, ...] = ()) -> Prompt:
+    where = f" (section : {' > '.join(context)})" if context else ""
+    task = _MAP_FR[action].format(where=where) + " Réponds dans la langue du texte."
+    return Prompt(
+        messages=[
+            {"role": "system", "content": f"{_COMMON_FR}\n\n{task}"},
+            {"role": "user", "content": delimit(text)},
+        ],
+        version=f"{action}.map@{PROMPTS_VERSION}",
+    )
+
+
+def build_reduce_prompt(action: str, partials: list[str], options: dict[str, Any] | None, final: bool) -> Prompt:
+    """The final reduce is the action itself, applied to the ordered partial results."""
+    joined = "\n\n".join(delimit(partial) for partial in partials)
+    if final:
+        final_prompt = build_prompt(action, joined, options)
+        system = final_prompt.messages[0]["content"] + "\n\n" + _REDUCE_FR
+        return Prompt(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": joined}],
+            version=f"{action}.reduce@{PROMPTS_VERSION}",
+        )
+    return Prompt(
+        messages=[
+            {"role": "system", "content": f"{_COMMON_FR}\n\n{_REDUCE_FR} Réponds dans la langue des extraits."},
+            {"role": "user", "content": joined},
+        ],
+        version=f"{action}.merge@{PROMPTS_VERSION}",
+    )

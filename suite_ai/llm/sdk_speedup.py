@@ -36,4 +36,4 @@ def _cached_create_model(name: str, /, **fields: Any) -> Any:
 
 
 def install() -> None:
-    serializers.create_model = _cached_create_model  # type: ignore[assignment]
+    serializers.create_model = _cached_create_model

@@ -11,7 +11,6 @@ from typing import Any
 
 from suite_ai.llm.languages import LANGUAGES
 
-
 INSTRUCTION_MAX_LENGTH = 2000
 
 

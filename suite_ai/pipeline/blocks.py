@@ -17,3 +17,9 @@ def validate_blocks_input(blocks: Any) -> dict[str, Any]:
 
 def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     raise _error("unsupported_input", "input.ydoc is not supported yet; send input.markdown.")
+
+
+def source_from_blocknote_input(job_input: dict[str, Any]) -> Any:
+    from suite_ai.pipeline.context import JobFailure
+
+    raise JobFailure("unsupported_input", "BlockNote inputs are not supported yet.")

@@ -12,6 +12,6 @@ def execute(context: JobContext) -> ActionOutcome:
         raise JobFailure("unknown_action", f"The action {context.action!r} no longer exists.")
     if context.should_cancel():
         raise JobCancelled()
-    from suite_ai.pipeline import transform
+    from suite_ai.pipeline.transform import run
 
-    return transform.run(context, action)
+    return run(context, action)

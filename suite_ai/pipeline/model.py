@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
 
 from suite_ai.llm.errors import ModelError
-from suite_ai.llm.gateway import ChatResult, Gateway, LLMSettings, Messages, get_gateway
+from suite_ai.llm.gateway import ChatResult, Gateway, LLMSettings, get_gateway
+from suite_ai.llm.ratelimit import Limits, RateLimiter
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.context import CallUsage, JobContext, JobFailure
 
@@ -20,8 +22,8 @@ def llm_settings() -> LLMSettings:
     return LLMSettings(
         api_key=settings.MISTRAL_API_KEY or "",
         server_url=settings.MISTRAL_SERVER_URL,
-        model=settings.MISTRAL_MODEL,
-        model_long=settings.MISTRAL_MODEL_LONG,
+        model=str(settings.MISTRAL_MODEL),
+        model_long=str(settings.MISTRAL_MODEL_LONG),
         timeout_s=settings.MISTRAL_TIMEOUT,
     )
 
@@ -31,32 +33,49 @@ def gateway() -> Gateway:
 
 
 def model_for(action: Action) -> str:
-    return settings.MISTRAL_MODEL_LONG if action.writes_note else settings.MISTRAL_MODEL
+    return str(settings.MISTRAL_MODEL_LONG if action.writes_note else settings.MISTRAL_MODEL)
 
 
 def job_failure(error: ModelError) -> JobFailure:
     return JobFailure(error.code, error.message, retryable=error.retryable, retry_after=error.retry_after)
 
 
-def stream(
-    context: JobContext, messages: Messages, *, model: str, stage: str = "single", on_delta: Callable[[str], None]
-) -> ChatResult:
-    """One streamed call, recorded in the job's usage ledger; errors become job failures."""
-    try:
-        result = gateway().stream_chat(messages, model=model, on_delta=on_delta)
-    except ModelError as error:
-        raise job_failure(error) from None
-    context.record_call(
-        CallUsage(
-            model=result.model,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            latency_ms=result.latency_ms,
-            ttft_ms=result.ttft_ms,
-            stage=stage,
+def limiter() -> RateLimiter:
+    return _limiter(settings.SUITE_AI_MODEL_RPM, settings.SUITE_AI_MODEL_TPM, settings.REDIS_URL)
+
+
+@functools.cache
+def _limiter(rpm: int, tpm: int, redis_url: str | None) -> RateLimiter:
+    return RateLimiter(Limits(requests_per_minute=rpm, tokens_per_minute=tpm), redis_url)
+
+
+def plan_settings() -> dict[str, int]:
+    return {
+        "chunk_tokens": settings.SUITE_AI_CHUNK_TOKENS,
+        "max_input_tokens": settings.SUITE_AI_MAX_INPUT_TOKENS,
+        "max_parallel": settings.SUITE_AI_MAP_CONCURRENCY,
+    }
+
+
+def extractive_fallback_allowed(error: ModelError) -> bool:
+    """The operator may prefer an extractive summary to a failure while the model is down."""
+    return settings.SUITE_AI_EXTRACTIVE_FALLBACK and error.code in {"model_unavailable", "model_timeout"}
+
+
+def call_recorder(context: JobContext) -> Callable[[ChatResult, str], None]:
+    def record(result: ChatResult, stage: str) -> None:
+        context.record_call(
+            CallUsage(
+                model=result.model,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                latency_ms=result.latency_ms,
+                ttft_ms=result.ttft_ms,
+                stage=stage,
+            )
         )
-    )
-    return result
+
+    return record
 
 
 def usage_of(results: list[ChatResult], engine: str = "model") -> dict[str, object]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from suite_ai.pipeline.sources import Segment
+from suite_ai.llm.chunking import Segment
 
 CITATION = re.compile(r"\[§(\d{1,6})\](?!\()")
 

@@ -8,16 +8,9 @@ from typing import Any
 
 from django.conf import settings
 
+from suite_ai.llm.chunking import Segment
+
 INPUT_KINDS = ("markdown", "blocks", "ydoc")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One block's text, with the id of the block it came from (None for plain markdown)."""
-
-    text: str
-    block_id: str | None = None
-    heading_path: tuple[str, ...] = ()
 
 
 @dataclass

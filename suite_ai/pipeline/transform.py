@@ -1,11 +1,22 @@
-"""Editor actions (summarize, rephrase, correct, translate, …): text in, blocks out, for the editor."""
+"""Editor actions (summarize, rephrase, correct, translate, …): text in, markdown (and blocks) out."""
 
 from __future__ import annotations
 
-from suite_ai.llm.prompts import build_prompt
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
+from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
-from suite_ai.pipeline.context import ActionOutcome, JobContext, JobFailure
-from suite_ai.pipeline.model import model_configured, model_for, stream, usage_of
+from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.model import (
+    call_recorder,
+    extractive_fallback_allowed,
+    gateway,
+    job_failure,
+    limiter,
+    model_configured,
+    model_for,
+    plan_settings,
+    usage_of,
+)
 from suite_ai.pipeline.sources import Source, load_source
 
 
@@ -15,18 +26,38 @@ def run(context: JobContext, action: Action) -> ActionOutcome:
         if action.has_offline_engine:
             return extractive(context, source)
         raise JobFailure("model_not_configured", "No language model is configured (MISTRAL_API_KEY).")
-    prompt = build_prompt(action.name, source.markdown, context.options)
-    result = stream(context, prompt.messages, model=model_for(action), on_delta=context.emit_delta)
-    return ActionOutcome(
-        result={"markdown": result.text},
-        usage=usage_of([result]),
-        prompt_version=prompt.version,
+    engine = LongInputEngine(
+        gateway(),
+        limiter(),
+        store=context,
+        callbacks=Callbacks(
+            on_delta=context.emit_delta,
+            on_call=call_recorder(context),
+            on_progress=context.set_progress,
+            should_cancel=context.should_cancel,
+        ),
     )
+    try:
+        outcome = engine.run(action.name, source.segments, context.options, Plan(model_for(action), **plan_settings()))
+    except Cancelled:
+        raise JobCancelled() from None
+    except ModelError as error:
+        if action.has_offline_engine and extractive_fallback_allowed(error):
+            return extractive(context, source)
+        raise job_failure(error) from None
+    usage = usage_of(outcome.calls)
+    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+    return ActionOutcome(result={"markdown": outcome.text}, usage=usage, prompt_version=outcome.prompt_version)
 
 
 def extractive(context: JobContext, source: Source) -> ActionOutcome:
+    """The offline engine: the document's own most central sentences, labelled as such."""
     from suite_ai.llm.extractive import summarize
 
-    summary = summarize(source.markdown)
+    summary = summarize(source.segments)
     context.emit_delta(summary)
-    return ActionOutcome(result={"markdown": summary, "engine": "extractive"}, usage={"engine": "extractive"})
+    return ActionOutcome(
+        result={"markdown": summary, "engine": "extractive"},
+        usage={"engine": "extractive", "calls": 0, "prompt_tokens": 0, "completion_tokens": 0},
+        prompt_version="extractive@textrank-1",
+    )

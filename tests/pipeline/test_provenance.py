@@ -1,5 +1,6 @@
 from suite_ai.pipeline.provenance import cited_block_ids, link_citations, tag_segments
-from suite_ai.pipeline.sources import Segment, markdown_segments
+from suite_ai.llm.chunking import Segment
+from suite_ai.pipeline.sources import markdown_segments
 
 
 def test_blocks_get_short_references_and_citations_become_links_to_the_blocks():
