@@ -33,7 +33,8 @@ from suite_ai.llm.prompts import (
 from suite_ai.llm.ratelimit import RateLimiter
 from suite_ai.llm.tokens import count_tokens, estimate_tokens
 
-RATE_LIMIT_MAX_WAIT = 20.0  # seconds a fan-out call may wait for the limiter before re-scheduling
+RATE_LIMIT_MAX_WAIT = 20.0
+MAX_MERGE_LEVELS = 6  # seconds a fan-out call may wait for the limiter before re-scheduling
 
 
 class Cancelled(Exception):
@@ -176,8 +177,10 @@ class LongInputEngine:
         level = 0
         # Merge neighbours until everything fits one final call: log depth, document order kept.
         while sum(count_tokens(p) for p in partials) > self.plan.chunk_tokens and len(partials) > 1:
-            level += 1
             groups = _groups(partials, self.plan.chunk_tokens)
+            if len(groups) == len(partials) or level >= MAX_MERGE_LEVELS:
+                break  # nothing left to pair: the final call takes them as they are
+            level += 1
             self._advance(more_total=len(groups))
             partials = self._parallel(
                 [
@@ -226,4 +229,6 @@ def _groups(partials: list[str], budget: int) -> list[list[str]]:
             used = 0
         groups[-1].append(partial)
         used += tokens
+    if len(groups) > 1 and len(groups[-1]) == 1:  # a lone tail would cost a call for nothing
+        groups[-2].extend(groups.pop())
     return groups

@@ -54,7 +54,12 @@ class Gateway:
                 max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
             ),
         )
-        self.client = Mistral(api_key=settings.api_key, server_url=settings.server_url or None, client=http)
+        self.client = Mistral(
+            api_key=settings.api_key,
+            server_url=settings.server_url or None,
+            client=http,
+            timeout_ms=int(settings.timeout_s * 1000),  # the SDK applies its own 300 s otherwise
+        )
 
     def stream_chat(
         self,
@@ -120,6 +125,8 @@ class Gateway:
 
 
 def classify_status(status: int, retry_after: str | None, body: str = "") -> ModelError:
+    if 200 <= status < 300:  # a success status with a body the SDK could not read
+        return ModelError("model_bad_response", "The model service sent a response we could not read.", retryable=True)
     if status == 429:
         return ModelError(
             "model_rate_limited",

@@ -59,14 +59,19 @@ def approximate_tokens(text: str) -> int:
 
 
 def reply_for(user_text: str) -> str:
+    """The deterministic "model": the first three words of the text, then the last ones reversed,
+    upper-cased. Several delimited documents (a reduce step) get one such reply each, in order."""
     override = REPLY_OVERRIDE.search(user_text)
     if override:
         return override.group(1)
     documents = DOCUMENT.findall(user_text)
+    if len(documents) > 1:
+        return " | ".join(reply_for(text) for _, text in documents)
     if documents:
-        user_text = documents[-1][1]
-    words = re.findall(r"\w+", user_text)[-MAX_REPLY_WORDS:]
-    return " ".join(reversed(words)).upper() or "OK"
+        user_text = documents[0][1]
+    words = re.findall(r"\w+", user_text)
+    picked = words[:3] + list(reversed(words[3:]))[: MAX_REPLY_WORDS - 3]
+    return " ".join(picked).upper() or "OK"
 
 
 class FakeMistralServer:
@@ -78,6 +83,7 @@ class FakeMistralServer:
         jitter: float = 0.0,
         api_key: str = "fake-mistral-key",
         port: int = 0,
+        requests_per_minute: int = 0,
     ) -> None:
         self.api_key = api_key
         self.latency = latency
@@ -85,6 +91,10 @@ class FakeMistralServer:
         self.chunks = chunks
         self.jitter = jitter
         self.requests: list[dict[str, Any]] = []
+        # Like Mistral and Albert: above this many requests in the last 60 s, answer 429.
+        self.requests_per_minute = requests_per_minute
+        self.rate_limited = 0
+        self._fail_after: tuple[int, int] | None = None
         self.in_flight = 0
         self._max_in_flight = 0
         self._failures: deque[Failure] = deque()
@@ -125,13 +135,21 @@ class FakeMistralServer:
     def reset(self, latency: float = 0.0) -> None:
         """Back to a plain, fast, well-behaved model (between tests)."""
         self.configure(latency=latency, chunk_delay=0.0, chunks=8, jitter=0.0)
+        self.requests_per_minute = 0
         with self._lock:
             self._failures.clear()
+            self._fail_after = None
         self.reset_stats()
+
+    def fail_after(self, successes: int, status: int = 503) -> None:
+        """Answer ``successes`` more requests normally, then fail every one with ``status``."""
+        with self._lock:
+            self._fail_after = (successes, status)
 
     def reset_stats(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.rate_limited = 0
             self._max_in_flight = self.in_flight
 
     def stats(self) -> dict[str, Any]:
@@ -210,6 +228,18 @@ class FakeMistralServer:
                 {"path": request.path, "body": body, "headers": dict(request.headers), "at": time.monotonic()}
             )
             failure = self._failures.popleft() if self._failures else None
+            if failure is None and self._fail_after is not None:
+                remaining, status = self._fail_after
+                if remaining > 0:
+                    self._fail_after = (remaining - 1, status)
+                else:
+                    failure = Failure(kind="status", status=status)
+            if failure is None and self.requests_per_minute:
+                now = time.monotonic()
+                recent = sum(1 for r in self.requests if r["at"] > now - 60)
+                if recent > self.requests_per_minute:
+                    failure = Failure(kind="status", status=429, retry_after=1)
+                    self.rate_limited += 1
             self.in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self.in_flight)
         try:
@@ -227,7 +257,13 @@ class FakeMistralServer:
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
             message = "Requests rate limit exceeded" if failure.status == 429 else "Internal server error"
             return web.json_response(
-                {"object": "error", "message": message, "type": "api_error", "param": None, "code": str(failure.status)},
+                {
+                    "object": "error",
+                    "message": message,
+                    "type": "api_error",
+                    "param": None,
+                    "code": str(failure.status),
+                },
                 status=failure.status,
                 headers=headers,
             )

@@ -177,7 +177,7 @@ def test_list_filters_validate_their_values(alice):
 
 
 def test_submission_rate_limit_answers_429_with_retry_after(alice, bob, model_settings, settings):
-    settings.SUITE_AI_SUBMIT_RATE = f"2/day"
+    settings.SUITE_AI_SUBMIT_RATE = "2/day"
     statuses = [alice.submit("summarize", input={"markdown": f"t{i}"}).status_code for i in range(2)]
     assert statuses == [202, 202]
     response = alice.submit("summarize", input={"markdown": "t3"})

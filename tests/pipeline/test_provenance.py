@@ -1,5 +1,5 @@
-from suite_ai.pipeline.provenance import cited_block_ids, link_citations, tag_segments
 from suite_ai.llm.chunking import Segment
+from suite_ai.pipeline.provenance import cited_block_ids, link_citations, tag_segments
 from suite_ai.pipeline.sources import markdown_segments
 
 
