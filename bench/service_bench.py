@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.mistral_server import FakeMistralServer  # noqa: E402
-
 from tests.support.processes import ManagedProcess, free_port  # noqa: E402
 
 
@@ -167,7 +166,7 @@ def submission_latency(stack: Stack, clients: int, per_client: int, pace: float)
         with httpx.Client(timeout=30) as client:
             time.sleep(index * pace / clients)
             for n in range(per_client):
-                status, elapsed, job_id = stack.submit(client, f"Texte {index}-{n}. Une phrase à reformuler.")
+                _status, elapsed, job_id = stack.submit(client, f"Texte {index}-{n}. Une phrase à reformuler.")
                 with lock:
                     latencies.append(elapsed)
                     if job_id:
@@ -192,7 +191,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.database_url.startswith("postgres"):
         base, name = args.database_url.rsplit("/", 1)
-        subprocess.run(["psql", base + "/postgres", "-qc", f"create database {name}"], capture_output=True)
+        subprocess.run(["psql", base + "/postgres", "-qc", f"create database {name}"], check=False, capture_output=True)
 
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
