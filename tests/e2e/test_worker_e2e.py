@@ -162,3 +162,37 @@ def test_a_message_lost_by_the_broker_is_redelivered_by_the_reconciler(alice, wo
     job = wait_finished(str(job.id), timeout=30)
     assert job.status == "succeeded"
     assert job.attempts == 1
+
+
+def long_report(pages: int) -> str:
+    sentence = "Le service a instruit les dossiers de subvention dans les délais prévus par le règlement. "
+    return "\n\n".join(f"## Section{page:03d}\n\nSection{page:03d} : " + sentence * 25 for page in range(1, pages + 1))
+
+
+def test_a_long_job_killed_mid_map_resumes_without_recalling_finished_chunks(alice, worker_factory, fake_model, beat):
+    from suite_ai.jobs.models import JobCheckpoint
+
+    env = {"SUITE_AI_CHUNK_TOKENS": "1500", "SUITE_AI_MAP_CONCURRENCY": "1"}
+    fake_model.set_latency(0.4)
+    first = worker_factory(**env)
+    job_id = alice.submit("summarize", input={"markdown": long_report(40)}).json()["id"]
+    wait_for(lambda: JobCheckpoint.objects.filter(job_id=job_id).count() >= 3, timeout=60)
+    first.kill()
+    finished_before_kill = JobCheckpoint.objects.filter(job_id=job_id).count()
+    requests_before_kill = len(fake_model.requests)
+    fake_model.set_latency(0.05)
+    worker_factory(**env)
+    job = wait_finished(job_id, timeout=120)
+
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 2
+    chunks = job.usage["chunks"]
+    assert chunks > 5
+    assert job.usage["reused_calls"] == finished_before_kill
+    # The second attempt made only the calls that were missing…
+    assert len(fake_model.requests) - requests_before_kill == job.usage["calls"]
+    # …and the first lost at most the one call in flight when its worker died (map concurrency 1).
+    assert finished_before_kill <= requests_before_kill <= finished_before_kill + 1
+    progress = alice.client.get(f"/api/v1.0/jobs/{job_id}/").json()["progress"]
+    assert progress["done"] == progress["total"] == finished_before_kill + job.usage["calls"]
+    assert JobEvent.objects.filter(job_id=job_id, kind="progress").exists()
