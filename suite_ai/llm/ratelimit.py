@@ -1,9 +1,10 @@
 """One rate limiter for the model gateway, shared by every worker process through Redis.
 
-Two token buckets per model — requests per minute and tokens per minute, as Mistral and Albert
-contracts state them — checked and debited atomically by one Lua script. ``acquire`` never
-sleeps: it answers how long to wait, so a Celery task can re-schedule itself instead of holding
-a thread. Without Redis (the embedded mode) the same buckets live in the process.
+Gateways count requests and tokens over a sliding minute (Mistral, Albert), so the limiter keeps
+the same books: a log of the last minute's grants per model, checked and written atomically by
+one Lua script. (A token bucket would allow up to twice the limit in a minute that straddles a
+refill.) ``acquire`` never sleeps: it answers how long to wait, so a Celery task can re-schedule
+itself instead of holding a thread. Without Redis (the embedded mode) the log lives in the process.
 """
 
 from __future__ import annotations
@@ -11,33 +12,42 @@ from __future__ import annotations
 import functools
 import threading
 import time
+import uuid
+from collections import deque
 from dataclasses import dataclass
 
 import redis
 
 from suite_ai.llm.errors import ModelError
 
+WINDOW = 60.5  # a minute, plus a margin for the time a request takes to reach the gateway
+
+# KEYS[1]: the log (sorted set: score = grant time, member = "<id>:<tokens>")
+# ARGV: now, window, max requests, max tokens, tokens asked, grant id
 _LUA = """
-local now = tonumber(redis.call('TIME')[1]) + tonumber(redis.call('TIME')[2]) / 1e6
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_requests, max_tokens, asked = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local count = #entries / 2
 local wait = 0
-local states = {}
-for i = 1, 2 do
-  local key, capacity, cost = KEYS[i], tonumber(ARGV[2*i-1]), tonumber(ARGV[2*i])
-  if capacity > 0 then
-    local state = redis.call('HMGET', key, 'level', 'at')
-    local level, at = tonumber(state[1]) or capacity, tonumber(state[2]) or now
-    level = math.min(capacity, level + (now - at) * capacity / 60)
-    if level < cost then wait = math.max(wait, (cost - level) * 60 / capacity) end
-    states[i] = {key, level, cost}
+if max_requests > 0 and count >= max_requests then
+  wait = tonumber(entries[(count - max_requests) * 2 + 2]) + window - now
+end
+if max_tokens > 0 then
+  local used = 0
+  for i = 1, #entries, 2 do used = used + tonumber(string.match(entries[i], ':(%d+)$')) end
+  local excess = used + asked - max_tokens
+  if excess > 0 then
+    for i = 1, #entries, 2 do
+      excess = excess - tonumber(string.match(entries[i], ':(%d+)$'))
+      if excess <= 0 then wait = math.max(wait, tonumber(entries[i + 1]) + window - now) break end
+    end
   end
 end
 if wait > 0 then return tostring(wait) end
-for i = 1, 2 do
-  if states[i] then
-    redis.call('HSET', states[i][1], 'level', states[i][2] - states[i][3], 'at', now)
-    redis.call('EXPIRE', states[i][1], 120)
-  end
-end
+redis.call('ZADD', KEYS[1], now, ARGV[6] .. ':' .. ARGV[5])
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
 return '0'
 """
 
@@ -60,45 +70,45 @@ def _redis(url: str) -> redis.Redis:
 class RateLimiter:
     def __init__(self, limits: Limits, redis_url: str | None = None, prefix: str = "suite_ai:ratelimit") -> None:
         self.limits = limits
-        self.redis_url = redis_url
         self.prefix = prefix
         self._lock = threading.Lock()
-        self._local: dict[str, tuple[float, float]] = {}
+        self._logs: dict[str, deque[tuple[float, int]]] = {}
         self._script = _redis(redis_url).register_script(_LUA) if redis_url else None
 
-    def _costs(self, tokens: int) -> tuple[tuple[int, int], tuple[int, int]]:
-        # A request larger than the whole per-minute budget could never pass: charge the budget.
-        tpm = self.limits.tokens_per_minute
-        return (self.limits.requests_per_minute, 1), (tpm, min(tokens, tpm) if tpm > 0 else 0)
-
     def acquire(self, model: str, tokens: int) -> float:
-        """Debit one request and ``tokens`` if both fit now; else debit nothing and return the wait."""
+        """Record one request of ``tokens`` if it fits the last minute's budget; else record nothing
+        and return how long until it would fit."""
         if self.limits.unlimited:
             return 0.0
-        (rpm, one), (tpm, cost) = self._costs(tokens)
+        # A request larger than the whole per-minute budget could never pass: charge the budget.
+        tpm = self.limits.tokens_per_minute
+        tokens = min(max(0, tokens), tpm) if tpm > 0 else max(0, tokens)
         if self._script is not None:
-            keys = [f"{self.prefix}:{model}:requests", f"{self.prefix}:{model}:tokens"]
-            return float(self._script(keys=keys, args=[rpm, one, tpm, cost]))
-        return self._acquire_local(model, [(f"{model}:requests", rpm, one), (f"{model}:tokens", tpm, cost)])
+            args = [time.time(), WINDOW, self.limits.requests_per_minute, tpm, tokens, uuid.uuid4().hex]
+            return float(self._script(keys=[f"{self.prefix}:{model}"], args=args))
+        return self._acquire_local(model, tokens)
 
-    def _acquire_local(self, model: str, buckets: list[tuple[str, int, int]]) -> float:
+    def _acquire_local(self, model: str, tokens: int) -> float:
         now = time.monotonic()
         with self._lock:
+            log = self._logs.setdefault(model, deque())
+            while log and log[0][0] <= now - WINDOW:
+                log.popleft()
             wait = 0.0
-            levels: dict[str, float] = {}
-            for key, capacity, cost in buckets:
-                if capacity <= 0:
-                    continue
-                level, at = self._local.get(key, (float(capacity), now))
-                level = min(capacity, level + (now - at) * capacity / 60)
-                levels[key] = level
-                if level < cost:
-                    wait = max(wait, (cost - level) * 60 / capacity)
+            rpm, tpm = self.limits.requests_per_minute, self.limits.tokens_per_minute
+            if rpm > 0 and len(log) >= rpm:
+                wait = log[len(log) - rpm][0] + WINDOW - now
+            if tpm > 0:
+                excess = sum(t for _, t in log) + tokens - tpm
+                for granted_at, used in log:
+                    if excess <= 0:
+                        break
+                    excess -= used
+                    if excess <= 0:
+                        wait = max(wait, granted_at + WINDOW - now)
             if wait > 0:
                 return wait
-            for key, capacity, cost in buckets:
-                if capacity > 0:
-                    self._local[key] = (levels[key] - cost, now)
+            log.append((now, tokens))
             return 0.0
 
     def acquire_within(self, model: str, tokens: int, max_wait: float) -> None:

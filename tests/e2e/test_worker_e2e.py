@@ -196,3 +196,16 @@ def test_a_long_job_killed_mid_map_resumes_without_recalling_finished_chunks(ali
     progress = alice.client.get(f"/api/v1.0/jobs/{job_id}/").json()["progress"]
     assert progress["done"] == progress["total"] == finished_before_kill + job.usage["calls"]
     assert JobEvent.objects.filter(job_id=job_id, kind="progress").exists()
+
+
+def test_usage_totals_per_day_and_document_for_the_caller_only(alice, bob, worker, fake_model):
+    document = uuid.uuid4()
+    ids = [alice.submit("rephrase", document, input={"markdown": f"Texte numéro {i}."}).json()["id"] for i in range(2)]
+    bob_job = bob.submit("rephrase", input={"markdown": "Autre texte."}).json()["id"]
+    jobs = [wait_finished(job_id) for job_id in [*ids, bob_job]]
+    mine = alice.client.get("/api/v1.0/usage/?days=7").json()
+    expected_prompt = sum(job.usage["prompt_tokens"] for job in jobs[:2])
+    assert mine["total"]["calls"] == 2 and mine["total"]["prompt_tokens"] == expected_prompt
+    assert mine["by_document"] == [{"document": str(document), **mine["total"]}]
+    assert len(mine["by_day"]) == 1 and mine["by_day"][0]["calls"] == 2
+    assert alice.client.get("/api/v1.0/usage/?days=0").json()["code"] == "invalid_filter"

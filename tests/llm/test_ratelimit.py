@@ -35,20 +35,16 @@ def test_two_processes_sharing_the_limiter_never_exceed_the_rate():
     granted = sorted(results.get(timeout=30) + results.get(timeout=30))
     for worker in workers:
         worker.join(10)
-    # 120/min: a burst of the full bucket (120), then 2 per second for the 3 s of the test.
-    assert 120 <= len(granted) <= 120 + 3 * 2 + 1
-    # After the burst, grants follow the refill rate: no second in which both processes overshot.
-    after_burst = [t for t in granted[120:]]
-    for i in range(len(after_burst) - 3):
-        assert after_burst[i + 3] - after_burst[i] >= 1.0  # never more than 2 + 1 grants per second
+    # Both processes together got exactly the contract's 120 requests in the minute, not one more.
+    assert len(granted) == 120
 
 
 def test_tokens_per_minute_are_limited_too():
     limiter = RateLimiter(Limits(tokens_per_minute=1000), REDIS_URL, prefix=f"test:{uuid.uuid4()}")
     assert limiter.acquire("m", 600) == 0
     wait = limiter.acquire("m", 600)
-    assert 10 < wait < 15  # 200 missing tokens at 1000/min ≈ 12 s
-    assert limiter.acquire("m", 300) == 0  # a refused request debited nothing
+    assert 59 < wait <= 61  # the first 600 tokens leave the window in a minute
+    assert limiter.acquire("m", 400) == 0  # a refused request debited nothing: 600 + 400 fit
 
 
 @pytest.mark.parametrize("redis_url", [None, REDIS_URL])
@@ -56,11 +52,11 @@ def test_acquire_never_sleeps_and_acquire_within_hands_back_long_waits(redis_url
     limiter = RateLimiter(Limits(requests_per_minute=1), redis_url, prefix=f"test:{uuid.uuid4()}")
     assert limiter.acquire("m", 1) == 0
     started = time.monotonic()
-    assert limiter.acquire("m", 1) > 50
+    assert limiter.acquire("m", 1) > 59
     assert time.monotonic() - started < 0.5
     with pytest.raises(ModelError) as caught:
         limiter.acquire_within("m", 1, max_wait=1)
-    assert caught.value.code == "model_rate_limited" and caught.value.retryable and caught.value.retry_after > 50
+    assert caught.value.code == "model_rate_limited" and caught.value.retryable and caught.value.retry_after > 59
 
 
 def test_no_limits_means_no_waiting():

@@ -89,3 +89,10 @@ def test_extractive_summary_keeps_central_sentences_in_document_order():
     assert "Il fait beau ce matin." not in texts
     assert summarize(segments, 3).startswith("- Le budget primitif")
     assert extract([Segment("# Titre seul")]) == []
+
+
+def test_instructions_speak_the_language_of_the_text():
+    english = "The committee has approved the budget and it was decided that the school is to be renovated."
+    system = build_prompt("summarize", english).messages[0]["content"]
+    assert system.startswith("You are the writing assistant") and "Answer in the text's language" in system
+    assert build_prompt("summarize", FRENCH).messages[0]["content"].startswith("Tu es l'assistant")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("actions/", views.ActionCatalogueView.as_view(), name="action-catalogue"),
     path("documents/<str:document_id>/actions/", views.DocumentActionView.as_view(), name="document-actions"),
     path("jobs/<uuid:pk>/events/", events.job_events, name="job-events"),
+    path("usage/", views.UsageView.as_view(), name="usage"),
     *router.urls,
 ]

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,7 +19,7 @@ from rest_framework.views import APIView
 from suite_ai import pipeline
 from suite_ai.accounts.models import User
 from suite_ai.api_errors import APIError
-from suite_ai.jobs import services
+from suite_ai.jobs import services, usage
 from suite_ai.jobs.api.serializers import (
     ActionSubmitSerializer,
     ErrorSerializer,
@@ -186,3 +188,30 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
                 status.HTTP_409_CONFLICT,
             ) from None
         return Response(self.get_serializer(job).data)
+
+
+class UsageView(APIView):
+    """The caller's own model usage: totals, per day and per document."""
+
+    @extend_schema(
+        summary="My model usage",
+        parameters=[OpenApiParameter("days", int, description="only the last N days (default 30)")],
+        responses={200: {"type": "object"}},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            days = int(request.query_params.get("days", "30"))
+        except ValueError:
+            raise APIError("invalid_filter", "days must be a whole number.") from None
+        if not 1 <= days <= 366:
+            raise APIError("invalid_filter", "days must be between 1 and 366.")
+        since = timezone.now().date() - dt.timedelta(days=days)
+        owner = caller(request).pk
+        return Response(
+            {
+                "since": since.isoformat(),
+                "total": usage.totals(owner_id=owner, since=since)[0],
+                "by_day": usage.totals("day", owner_id=owner, since=since),
+                "by_document": usage.totals("document", owner_id=owner, since=since),
+            }
+        )
