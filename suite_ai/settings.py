@@ -170,12 +170,13 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
 CELERY_BROKER_POLL_INTERVAL = env_float("SUITE_AI_BROKER_POLL_INTERVAL", 0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": CELERY_BROKER_POLL_INTERVAL,
     }
@@ -240,6 +241,11 @@ SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0)
 # --- La Suite Docs --------------------------------------------------------------------------------
 DOCS_BASE_URL = env("DOCS_BASE_URL")
 DOCS_SERVER_TO_SERVER_TOKEN = env("DOCS_SERVER_TO_SERVER_TOKEN")
+DOCS_TIMEOUT = env_float("DOCS_TIMEOUT", 20.0)
+# How notes are written: "child" (a child document, Yjs content written by suite_ai), "child_upload"
+# (a child created from a markdown upload; needs Docs' CONVERSION_UPLOAD_ENABLED) or "owner_root"
+# (a root document owned by the user, with DOCS_SERVER_TO_SERVER_TOKEN).
+SUITE_AI_NOTE_MODE = env("SUITE_AI_NOTE_MODE", "child")
 SUITE_AI_SERVICE_TOKENS = env_list("SUITE_AI_SERVICE_TOKENS")
 
 # --- OIDC resource server (django-lasuite; same names as in Docs) ---------------------------------
