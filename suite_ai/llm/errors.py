@@ -85,7 +85,10 @@ class ModelError(Exception):
         return f"{self.code}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"ModelError({self.code!r}, retryable={self.retryable}, retry_after={self.retry_after}, status={self.status})"
+        return (
+            f"ModelError({self.code!r}, retryable={self.retryable}, retry_after={self.retry_after}, "
+            f"status={self.status})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -213,4 +216,4 @@ def classify_exception(error: BaseException) -> ModelError:
         return ModelError(UNAVAILABLE, "The model service could not be reached.", retryable=True)
     if isinstance(error, ValueError):  # a JSON/SSE frame the SDK could not decode
         return ModelError(BAD_RESPONSE, "The model service sent a response we could not read.", retryable=True)
-    raise error
+    return ModelError(UNAVAILABLE, "The model call failed unexpectedly.", retryable=True)

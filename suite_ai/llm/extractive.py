@@ -1,8 +1,11 @@
 """An offline extractive summarizer: TextRank over sentences (Mihalcea & Tarau, 2004).
 
-Used when no model is configured, and as a degraded mode when the operator allows it. It picks
-the sentences most similar to the rest of the text and returns them in document order, so it
-only ever says what the document says. Pure Python, deterministic.
+Used when no model is configured for ``summarize`` and ``note``, and as a degraded mode the
+operator may enable while the model is down. Sentences (French/English split, abbreviations kept
+whole) are nodes; two sentences are linked by the words they share (stopwords removed, plurals
+folded), normalised by their lengths as in the paper; PageRank picks the most central ones, which
+are returned in document order — so it only ever says what the document says. Pure Python,
+deterministic (ties broken by position). Results are labelled ``engine: extractive``.
 """
 
 from __future__ import annotations
@@ -13,36 +16,73 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from suite_ai.llm.chunking import Segment, split_sentences
+from suite_ai.llm.chunking import SegmentLike, as_segments, split_sentences
 
-WORD = re.compile(r"[\wÀ-ÿ]+", re.UNICODE)
-STOPWORDS = frozenset(
-    """
-    a à au aux avec ce ces cet cette dans de des du elle en et eux il ils je la le les leur leurs lui ma mais me
-    même mes moi mon ne nos notre nous on ou où par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
-    vos votre vous c d j l m n s t y été être avoir ont est sont était ai as avons avez sera seront fait faire plus
-    comme si tout tous toute toutes aussi ainsi donc car alors ça cela ceci entre sans sous vers chez leur afin
-    the of and to in is are was were be been it this that these those for on with as by at from or an not but have has
-    had they them their there which who will would can could should may might do does did so if than then its
-    """.split()  # noqa: SIM905
+VERSION = "extractive@textrank-2"
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+STOPWORDS_FR = frozenset(
+    """a à ai aie aient ainsi alors après as au aucun aussi autre aux avaient avais avait avant avec avez avions
+    avoir avons ayant c ça car ce ceci cela celle celles celui cependant ces cet cette ceux chaque chez comme comment d
+    dans de
+    depuis des donc dont du elle elles en encore entre es est et été étaient était étant être eu eux fait faire fut il
+    ils j je jusqu l la le les leur leurs lors lui m ma mais me même mes moi moins mon n ne ni nos notre nous on ont
+    ou où par parce pas peu peut plus pour pourquoi qu quand que quel quelle quelles quels qui s sa sans se selon sera
+    seront
+    ses si sien son sont sous sur t ta tant te tes toi ton tous tout toute toutes très tu un une vers via vos votre
+    vous y sera ni leurs aussi puis dont déjà entre afin""".split()  # noqa: SIM905
 )
-MAX_SENTENCES = 3000  # beyond this, similarity is computed on the first sentences of each block
+STOPWORDS_EN = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further had has have having he her here hers him
+    his how i if in into is it its itself just me more most my no nor not now of off on once only or other our ours out
+    over own same she should so some such than that the their theirs them then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would you your yours also
+    may might must shall""".split()  # noqa: SIM905
+)
+STOPWORDS = STOPWORDS_FR | STOPWORDS_EN
+MAX_SENTENCES = 3000  # beyond this, only the first sentences are ranked (quadratic graph)
+MAX_POSTINGS = 200  # a word in this many sentences says nothing about any of them
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_DECISION = re.compile(
+    r"\b(?:décid\w*|adopt\w*|approuv\w*|valid\w*|vot[ée]\w*|arrêt[ée]\w*|retenu\w*|"
+    r"decided?|decision|adopted|approved|agreed|resolved|voted)\b",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(?:doit|doivent|devra|devront|chargée?s?\s+de|se charge\w*|à faire|d'ici|avant le|échéance|relancer|"
+    r"préparer|transmettre|organiser|will|must|to do|action item|"
+    r"by (?:monday|tuesday|wednesday|thursday|friday|the end))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class Extract:
     sentence: str
     block_id: str | None
-    position: int
+    position: int  # index of the sentence among the candidates, in document order
     score: float
 
 
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
+
+
 def _words(sentence: str) -> set[str]:
-    return {w for w in (m.group().lower() for m in WORD.finditer(sentence)) if w not in STOPWORDS and len(w) > 2}
+    return {_stem(w) for w in (m.group().lower() for m in WORD.finditer(sentence)) if w not in STOPWORDS and len(w) > 2}
 
 
-def rank(sentences: Sequence[str], damping: float = 0.85, iterations: int = 40) -> list[float]:
-    """PageRank over the sentence-similarity graph; similarity as in the TextRank paper."""
+def language(text: str) -> str:
+    """fr or en, by stopword counts (the engine's instruction languages)."""
+    words = [m.group().lower() for m in WORD.finditer(text[:5000])]
+    french = sum(1 for w in words if w in STOPWORDS_FR and w not in STOPWORDS_EN)
+    english = sum(1 for w in words if w in STOPWORDS_EN and w not in STOPWORDS_FR)
+    return "en" if english > french else "fr"
+
+
+def rank(sentences: Sequence[str], damping: float = 0.85, iterations: int = 50, tolerance: float = 1e-6) -> list[float]:
+    """PageRank over the sentence-similarity graph; similarity as in the TextRank paper:
+    |shared words| / (log |Si| + log |Sj|)."""
     words = [_words(s) for s in sentences]
     index: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
@@ -50,53 +90,106 @@ def rank(sentences: Sequence[str], damping: float = 0.85, iterations: int = 40) 
             index[w].append(i)
     overlap: list[dict[int, int]] = [defaultdict(int) for _ in sentences]
     for postings in index.values():
-        if len(postings) > 200:  # a word in most sentences says nothing about any of them
+        if len(postings) > MAX_POSTINGS:
             continue
         for a in postings:
+            row = overlap[a]
             for b in postings:
                 if a != b:
-                    overlap[a][b] += 1
-    edges: list[dict[int, float]] = []
-    for i, neighbours in enumerate(overlap):
-        weights: dict[int, float] = {}
-        for j, shared in neighbours.items():
-            norm = math.log(len(words[i]) + 1) + math.log(len(words[j]) + 1)
-            if norm > 0:
-                weights[j] = shared / norm
-        edges.append(weights)
+                    row[b] += 1
+    logs = [math.log(len(ws) + 1) for ws in words]
+    edges: list[dict[int, float]] = [
+        {j: shared / (logs[i] + logs[j]) for j, shared in neighbours.items() if logs[i] + logs[j] > 0}
+        for i, neighbours in enumerate(overlap)
+    ]
     totals = [sum(w.values()) for w in edges]
     n = len(sentences)
-    scores = [1.0 / n] * n if n else []
+    if n == 0:
+        return []
+    scores = [1.0 / n] * n
     for _ in range(iterations):
         incoming = [0.0] * n
+        dangling = 0.0  # a sentence sharing no word spreads its score evenly (scores keep summing to 1)
         for j, weights in enumerate(edges):
             if totals[j] == 0:
+                dangling += scores[j]
                 continue
             share = scores[j] / totals[j]
             for i, weight in weights.items():
                 incoming[i] += weight * share
-        scores = [(1 - damping) / n + damping * value for value in incoming]
+        base = (1 - damping) / n + damping * dangling / n
+        updated = [base + damping * value for value in incoming]
+        delta = sum(abs(a - b) for a, b in zip(updated, scores, strict=True))
+        scores = updated
+        if delta < tolerance:
+            break
     return scores
 
 
-def extract(segments: Sequence[Segment], max_sentences: int | None = None) -> list[Extract]:
-    candidates: list[tuple[str, str | None]] = []
-    for segment in segments:
+def candidates(segments: Sequence[SegmentLike]) -> list[tuple[str, str | None]]:
+    """Statements of the document: sentences of its paragraphs and list items (headings, code and
+    tables are structure, not statements), with their block id."""
+    found: list[tuple[str, str | None]] = []
+    for segment in as_segments(segments):
         text = segment.text.strip()
-        if not text or text.startswith(("#", "```", "|")):
-            continue  # headings, code and tables are structure, not statements
-        for sentence in split_sentences(re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text)):
-            if len(_words(sentence)) >= 3:
-                candidates.append((sentence.strip(), segment.block_id))
-    candidates = candidates[:MAX_SENTENCES]
-    if not candidates:
+        if not text or text.startswith(("#", "```", "|", ">")):
+            continue
+        for line in text.split("\n"):
+            for sentence in split_sentences(_LIST_MARK.sub("", line)):
+                if len(_words(sentence)) >= 3:
+                    found.append((sentence.strip(), segment.block_id))
+    return found[:MAX_SENTENCES]
+
+
+def extract(segments: Sequence[SegmentLike], max_sentences: int | None = None) -> list[Extract]:
+    """The most central sentences, in document order."""
+    found = candidates(segments)
+    if not found:
         return []
-    scores = rank([sentence for sentence, _ in candidates])
-    wanted = max_sentences or max(3, min(12, round(len(candidates) ** 0.5)))
-    best = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))[:wanted]
-    return [Extract(candidates[i][0], candidates[i][1], i, scores[i]) for i in sorted(best)]
+    scores = rank([sentence for sentence, _ in found])
+    wanted = max_sentences or max(3, min(12, round(len(found) ** 0.5)))
+    best = sorted(range(len(found)), key=lambda i: (-scores[i], i))[:wanted]
+    return [Extract(found[i][0], found[i][1], i, scores[i]) for i in sorted(best)]
 
 
-def summarize(segments: Sequence[Segment], max_sentences: int | None = None) -> str:
+def summarize(segments: Sequence[SegmentLike], max_sentences: int | None = None) -> str:
     """The most central sentences, in document order, as a markdown list."""
     return "\n".join(f"- {e.sentence}" for e in extract(segments, max_sentences))
+
+
+_NOTE_HEADINGS = {
+    "fr": ("Note de synthèse", "Points clés", "Décisions", "Actions",
+           "Note extractive : phrases du document choisies automatiquement, sans modèle de langue."),
+    "en": ("Summary note", "Key points", "Decisions", "Actions",
+           "Extractive note: sentences of the document picked automatically, without a language model."),
+}  # fmt: skip
+
+
+def extractive_note(segments: Sequence[SegmentLike], title: str | None = None, max_points: int | None = None) -> str:
+    """A structured note without a model: title, key points, decisions and actions, each a sentence of
+    the document ending with the ``[§n]`` reference of its block (blocks with an id numbered 1, 2, …
+    in document order, as the model's note input numbers them)."""
+    items = as_segments(segments)
+    numbers: dict[str, int] = {}
+    for segment in items:
+        if segment.block_id and segment.block_id not in numbers:
+            numbers[segment.block_id] = len(numbers) + 1
+    lang = language(" ".join(s.text for s in items[:50]))
+    default_title, key_points, decisions_title, actions_title, disclaimer = _NOTE_HEADINGS[lang]
+    heading = next((s.text.lstrip("#").strip() for s in items if s.text.lstrip().startswith("#")), None)
+    picked = extract(items, max_points)
+    found = candidates(items)
+    scores_by_position = {e.position: e for e in picked}
+
+    def cite(sentence: str, block_id: str | None) -> str:
+        return f"- {sentence}" + (f" [§{numbers[block_id]}]" if block_id in numbers else "")
+
+    decisions = [cite(s, b) for s, b in found if _DECISION.search(s)][:10]
+    actions = [cite(s, b) for s, b in found if _ACTION.search(s)][:10]
+    lines = [f"# {title or heading or default_title}", "", f"> {disclaimer}", "", f"## {key_points}", ""]
+    lines += [cite(e.sentence, e.block_id) for e in scores_by_position.values()]
+    if decisions:
+        lines += ["", f"## {decisions_title}", "", *decisions]
+    if actions:
+        lines += ["", f"## {actions_title}", "", *actions]
+    return "\n".join(lines)

@@ -1,33 +1,44 @@
-"""The Mistral gateway: one thread-safe SDK client per process, streaming calls, error classification.
+"""The Mistral gateway: the official ``mistralai`` SDK (3.x), sync and async, JSON and streaming,
+against Mistral's API or any Mistral-compatible ``server_url`` (Albert API, vLLM).
 
-A worker process runs hundreds of jobs in threads, each waiting on one model call; they share
-one HTTP connection pool sized for that (httpx's default of 100 connections would queue them).
+One client per process and configuration (``get_gateway``), shared by every thread: a worker runs
+hundreds of jobs in threads, each waiting on a model call, so its httpx2 pool is sized for that
+(``max_connections``, 1024 by default; httpx's default of 100 would queue them) and its timeouts
+are explicit (``timeout_s`` between bytes, ``connect_timeout_s``). The SDK's own retries stay off:
+every failure is raised at once as a classified ``ModelError`` and the caller re-schedules.
+
+Async calls use one client per event loop (a pooled connection is bound to the loop that opened
+it; reusing one client across ``asyncio.run`` calls fails with "Event loop is closed").
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx2
 from mistralai.client import Mistral, errors
 
 from suite_ai.llm import sdk_speedup
-from suite_ai.llm.errors import ModelError, parse_retry_after
+from suite_ai.llm.config import LLMSettings
+from suite_ai.llm.errors import TIMEOUT, UNAVAILABLE, ModelError, classify_exception
+from suite_ai.llm.tokens import approximate_tokens
+from suite_ai.llm.usage import CallUsage
 
 sdk_speedup.install()
 
+__all__ = ["ChatResult", "Gateway", "LLMSettings", "Messages", "get_gateway"]
 
-@dataclass(frozen=True)
-class LLMSettings:
-    api_key: str
-    server_url: str | None = None
-    model: str = "mistral-small-latest"
-    model_long: str = "mistral-large-latest"
-    timeout_s: float = 120.0
-    max_connections: int = 1024
+Messages = list[dict[str, str]]
+_TRANSPORT_ERRORS = (errors.MistralError, httpx2.HTTPError, OSError)
+_DEFAULT: Any = object()
+_DRAIN_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,29 +48,227 @@ class ChatResult:
     prompt_tokens: int
     completion_tokens: int
     latency_ms: int
-    ttft_ms: int | None
-    finish_reason: str
+    ttft_ms: int | None  # time to the first content delta (JSON calls: the whole latency)
+    finish_reason: str  # stop | length | model_length | tool_calls …
+    usage_estimated: bool = False  # the gateway reported no usage (some vLLM streams): estimated
+
+    @property
+    def truncated(self) -> bool:
+        """The answer stopped at ``max_tokens`` or the window, not because it was complete."""
+        return self.finish_reason in ("length", "model_length")
+
+    def usage(self, stage: str = "single", index: int = 0, attempts: int = 1) -> CallUsage:
+        return CallUsage(
+            model=self.model,
+            stage=stage,
+            index=index,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+            attempts=attempts,
+            finish_reason=self.finish_reason,
+            usage_estimated=self.usage_estimated,
+        )
 
 
-Messages = list[dict[str, str]]
+class _Stream:
+    """What a stream has said so far; turned into a ChatResult at its end."""
+
+    __slots__ = ("completion_tokens", "finish", "first", "messages", "model", "parts", "prompt_tokens", "started")
+
+    def __init__(self, model: str, messages: Messages) -> None:
+        self.started = time.monotonic()
+        self.first: float | None = None
+        self.parts: list[str] = []
+        self.finish = ""
+        self.prompt_tokens = self.completion_tokens = 0
+        self.model = model
+        self.messages = messages
+
+    def feed(self, chunk: Any) -> str:
+        if chunk.model:
+            self.model = chunk.model
+        usage = chunk.usage
+        if usage is not None:
+            self.prompt_tokens = usage.prompt_tokens or self.prompt_tokens
+            self.completion_tokens = usage.completion_tokens or self.completion_tokens
+        delta = ""
+        for choice in chunk.choices:
+            content = choice.delta.content
+            if content:
+                delta += content if isinstance(content, str) else _text_of(content)
+            if choice.finish_reason:
+                self.finish = str(choice.finish_reason)
+        if delta:
+            if self.first is None:
+                self.first = time.monotonic()
+            self.parts.append(delta)
+        return delta
+
+    def check_deadline(self, deadline_s: float | None) -> None:
+        if deadline_s is not None and time.monotonic() - self.started > deadline_s:
+            raise ModelError(TIMEOUT, "The model took too long to answer.", retryable=True)
+
+    def result(self) -> ChatResult:
+        if not self.finish:
+            # The stream ended without saying why: a cut connection, not a complete answer.
+            raise ModelError(UNAVAILABLE, "The model's answer was cut off.", retryable=True)
+        if self.finish == "error":
+            raise ModelError(UNAVAILABLE, "The model stopped with an error.", retryable=True)
+        text = "".join(self.parts)
+        estimated = not self.prompt_tokens
+        return ChatResult(
+            text=text,
+            model=self.model,
+            prompt_tokens=self.prompt_tokens or sum(approximate_tokens(m["content"]) for m in self.messages),
+            completion_tokens=self.completion_tokens or (approximate_tokens(text) if estimated else 0),
+            latency_ms=round((time.monotonic() - self.started) * 1000),
+            ttft_ms=round((self.first - self.started) * 1000) if self.first is not None else None,
+            finish_reason=self.finish,
+            usage_estimated=estimated,
+        )
+
+
+def _text_of(content: Any) -> str:
+    """Text of a content given as a list of chunks (``[{"type": "text", "text": …}]``)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content or ():
+        text = getattr(part, "text", None)
+        if text is None and isinstance(part, dict):
+            text = part.get("text")
+        if isinstance(text, str):
+            parts.append(text)
+    return "".join(parts)
+
+
+class _ReusableStream(httpx2.SyncByteStream):
+    """A streamed response body that, once the answer is known complete, reads its last bytes
+    before closing, so its connection goes back to the pool. The SDK stops reading at
+    ``data: [DONE]`` and closes the response before the end of the chunked body, which makes
+    httpx drop the connection: every streamed call would open (and, over TLS, handshake) a new one."""
+
+    def __init__(self, inner: httpx2.SyncByteStream) -> None:
+        self._inner = inner
+        self._iterator: Iterator[bytes] | None = None
+        self.complete = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._iterator = iter(self._inner)
+        return self._iterator
+
+    def close(self) -> None:
+        if self.complete and self._iterator is not None:
+            drained = 0
+            try:
+                for chunk in self._iterator:  # "[DONE]" and the end of the chunked body: already sent
+                    drained += len(chunk)
+                    if drained > _DRAIN_LIMIT:
+                        break
+            except httpx2.HTTPError:
+                pass
+        self._inner.close()
+
+
+class _ReusableAsyncStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream) -> None:
+        self._inner = inner
+        self._iterator: AsyncIterator[bytes] | None = None
+        self.complete = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._iterator = self._inner.__aiter__()
+        return self._iterator
+
+    async def aclose(self) -> None:
+        if self.complete and self._iterator is not None:
+            drained = 0
+            try:
+                async for chunk in self._iterator:
+                    drained += len(chunk)
+                    if drained > _DRAIN_LIMIT:
+                        break
+            except httpx2.HTTPError:
+                pass
+        await self._inner.aclose()
+
+
+class _Client(httpx2.Client):
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        response = super().send(request, **kwargs)
+        if kwargs.get("stream") and isinstance(response.stream, httpx2.SyncByteStream):
+            response.stream = _ReusableStream(response.stream)
+        return response
+
+
+class _AsyncClient(httpx2.AsyncClient):
+    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        response = await super().send(request, **kwargs)
+        if kwargs.get("stream") and isinstance(response.stream, httpx2.AsyncByteStream):
+            response.stream = _ReusableAsyncStream(response.stream)
+        return response
+
+
+def _mark_complete(stream: Any) -> None:
+    body = getattr(getattr(stream, "response", None), "stream", None)
+    if isinstance(body, _ReusableStream | _ReusableAsyncStream):
+        body.complete = True
 
 
 class Gateway:
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
-        http = httpx2.Client(
-            follow_redirects=True,
-            timeout=httpx2.Timeout(settings.timeout_s, connect=10.0),
-            limits=httpx2.Limits(
-                max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
-            ),
+        self._timeout = httpx2.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
+        self._limits = httpx2.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+            keepalive_expiry=30.0,
         )
-        self.client = Mistral(
-            api_key=settings.api_key,
-            server_url=settings.server_url or None,
-            client=http,
-            timeout_ms=int(settings.timeout_s * 1000),  # the SDK applies its own 300 s otherwise
+        self.http = _Client(follow_redirects=True, timeout=self._timeout, limits=self._limits)
+        self.client = self._sdk(client=self.http)
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mistral] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def _sdk(self, **clients: Any) -> Mistral:
+        return Mistral(
+            api_key=self.settings.api_key,
+            server_url=self.settings.server_url or None,
+            timeout_ms=int(self.settings.timeout_s * 1000),  # the SDK applies its own 300 s otherwise
+            **clients,
         )
+
+    def _async_client(self) -> Mistral:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async.get(loop)
+            if client is None:
+                http = _AsyncClient(follow_redirects=True, timeout=self._timeout, limits=self._limits)
+                client = self._async[loop] = self._sdk(client=self.http, async_client=http)
+            return client
+
+    def _arguments(
+        self,
+        model: str,
+        messages: Messages,
+        *,
+        temperature: Any,
+        max_tokens: int | None,
+        timeout_s: float | None,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        arguments: dict[str, Any] = {"model": model, "messages": messages, **extra}
+        temperature = self.settings.temperature if temperature is _DEFAULT else temperature
+        if temperature is not None:
+            arguments["temperature"] = temperature
+        if max_tokens is not None:
+            arguments["max_tokens"] = max_tokens
+        if timeout_s is not None:
+            arguments["timeout_ms"] = int(timeout_s * 1000)
+        return arguments
+
+    # --- sync ----------------------------------------------------------------------------------
 
     def stream_chat(
         self,
@@ -67,90 +276,175 @@ class Gateway:
         *,
         model: str,
         on_delta: Callable[[str], None],
-        temperature: float = 0.2,
+        temperature: float | None = _DEFAULT,
         max_tokens: int | None = None,
+        timeout_s: float | None = None,
+        deadline_s: float | None = None,
+        **extra: Any,
     ) -> ChatResult:
-        """Stream a completion, handing each delta to ``on_delta``; raises ModelError."""
-        started = time.monotonic()
-        first: float | None = None
-        parts: list[str] = []
-        finish = ""
-        prompt_tokens = completion_tokens = 0
-        served_by = model
+        """Stream a completion, handing each content delta to ``on_delta``; ModelError on failure.
+        An exception raised by ``on_delta`` (e.g. to cancel) closes the stream and propagates as is.
+        ``timeout_s``: max gap between bytes; ``deadline_s``: max duration of the whole answer."""
+        state = _Stream(model, messages)
         try:
-            with self.client.chat.stream(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                max_tokens=max_tokens,
-            ) as stream:
-                for event in stream:
-                    chunk = event.data
-                    served_by = chunk.model or served_by
-                    if chunk.usage is not None:
-                        prompt_tokens = chunk.usage.prompt_tokens or prompt_tokens
-                        completion_tokens = chunk.usage.completion_tokens or completion_tokens
-                    for choice in chunk.choices:
-                        content = choice.delta.content
-                        if isinstance(content, str) and content:
-                            if first is None:
-                                first = time.monotonic()
-                            parts.append(content)
-                            on_delta(content)
-                        if choice.finish_reason:
-                            finish = str(choice.finish_reason)
-        except errors.SDKError as error:
-            raise classify_status(error.status_code, error.headers.get("retry-after"), error.body) from None
-        except errors.MistralError as error:
-            raise ModelError("model_bad_response", "The model service sent a response we could not read.",
-                             retryable=True) from error  # fmt: skip
-        except httpx2.TimeoutException:
-            raise ModelError("model_timeout", "The model did not answer in time.", retryable=True) from None
-        except httpx2.HTTPError:
-            raise ModelError("model_unavailable", "The model service could not be reached.", retryable=True) from None
-        if not finish:
-            # The stream ended without saying why: a cut connection, not a complete answer.
-            raise ModelError("model_unavailable", "The model's answer was cut off.", retryable=True)
-        if finish == "error":
-            raise ModelError("model_unavailable", "The model stopped with an error.", retryable=True)
-        return ChatResult(
-            text="".join(parts),
-            model=served_by,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            latency_ms=round((time.monotonic() - started) * 1000),
-            ttft_ms=round((first - started) * 1000) if first is not None else None,
-            finish_reason=finish,
-        )
+            stream = self.client.chat.stream(
+                **self._arguments(
+                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
+                )
+            )
+        except _TRANSPORT_ERRORS as error:
+            raise classify_exception(error) from None
+        with stream:
+            events = iter(stream)
+            while True:
+                try:
+                    event = next(events)
+                except StopIteration:
+                    break
+                except _TRANSPORT_ERRORS as error:
+                    raise classify_exception(error) from None
+                delta = state.feed(event.data)
+                if delta:
+                    on_delta(delta)
+                if state.finish:
+                    _mark_complete(stream)
+                state.check_deadline(deadline_s)
+        return state.result()
+
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        model: str,
+        temperature: float | None = _DEFAULT,
+        max_tokens: int | None = None,
+        timeout_s: float | None = None,
+        **extra: Any,
+    ) -> ChatResult:
+        """One JSON (non-streamed) completion."""
+        started = time.monotonic()
+        try:
+            response = self.client.chat.complete(
+                **self._arguments(
+                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
+                )
+            )
+        except _TRANSPORT_ERRORS as error:
+            raise classify_exception(error) from None
+        return _json_result(response, model, messages, started)
+
+    # --- async ---------------------------------------------------------------------------------
+
+    async def astream_chat(
+        self,
+        messages: Messages,
+        *,
+        model: str,
+        on_delta: Callable[[str], None],
+        temperature: float | None = _DEFAULT,
+        max_tokens: int | None = None,
+        timeout_s: float | None = None,
+        deadline_s: float | None = None,
+        **extra: Any,
+    ) -> ChatResult:
+        state = _Stream(model, messages)
+        client = self._async_client()
+        try:
+            stream = await client.chat.stream_async(
+                **self._arguments(
+                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
+                )
+            )
+        except _TRANSPORT_ERRORS as error:
+            raise classify_exception(error) from None
+        async with stream:
+            events = stream.__aiter__()
+            while True:
+                try:
+                    event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
+                except _TRANSPORT_ERRORS as error:
+                    raise classify_exception(error) from None
+                delta = state.feed(event.data)
+                if delta:
+                    on_delta(delta)
+                if state.finish:
+                    _mark_complete(stream)
+                state.check_deadline(deadline_s)
+        return state.result()
+
+    async def achat(
+        self,
+        messages: Messages,
+        *,
+        model: str,
+        temperature: float | None = _DEFAULT,
+        max_tokens: int | None = None,
+        timeout_s: float | None = None,
+        **extra: Any,
+    ) -> ChatResult:
+        started = time.monotonic()
+        client = self._async_client()
+        try:
+            response = await client.chat.complete_async(
+                **self._arguments(
+                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
+                )
+            )
+        except _TRANSPORT_ERRORS as error:
+            raise classify_exception(error) from None
+        return _json_result(response, model, messages, started)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.http.close()
+
+    async def aclose(self) -> None:
+        """Close the current loop's async client."""
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None and client.sdk_configuration.async_client is not None:
+            await client.sdk_configuration.async_client.aclose()
 
 
-def classify_status(status: int, retry_after: str | None, body: str = "") -> ModelError:
-    if 200 <= status < 300:  # a success status with a body the SDK could not read
-        return ModelError("model_bad_response", "The model service sent a response we could not read.", retryable=True)
-    if status == 429:
-        return ModelError(
-            "model_rate_limited",
-            "The model service is busy (rate limit reached); the job will resume automatically.",
-            retryable=True,
-            retry_after=parse_retry_after(retry_after),
-        )
-    if status in (401, 403):
-        return ModelError("model_auth_failed", "The model service refused our credentials (check MISTRAL_API_KEY).")
-    if status == 400 and ("context" in body.lower() or "too large" in body.lower()):
-        return ModelError("input_too_large", "The text is too long for the model.")
-    if status >= 500:
-        return ModelError("model_unavailable", f"The model service failed (HTTP {status}).", retryable=True)
-    return ModelError("model_bad_request", f"The model service refused the request (HTTP {status}).")
+def _json_result(response: Any, model: str, messages: Messages, started: float) -> ChatResult:
+    if not response.choices:
+        raise ModelError("model_bad_response", "The model service sent an empty answer.", retryable=True)
+    choice = response.choices[0]
+    finish = str(choice.finish_reason or "")
+    if finish == "error":
+        raise ModelError(UNAVAILABLE, "The model stopped with an error.", retryable=True)
+    text = _text_of(choice.message.content if choice.message is not None else "")
+    usage = response.usage
+    estimated = not (usage and usage.prompt_tokens)
+    latency = round((time.monotonic() - started) * 1000)
+    return ChatResult(
+        text=text,
+        model=response.model or model,
+        prompt_tokens=(usage.prompt_tokens or 0)
+        if not estimated
+        else sum(approximate_tokens(m["content"]) for m in messages),
+        completion_tokens=(usage.completion_tokens or 0) if not estimated else approximate_tokens(text),
+        latency_ms=latency,
+        ttft_ms=latency,
+        finish_reason=finish,
+        usage_estimated=estimated,
+    )
 
 
-_gateways: dict[LLMSettings, Gateway] = {}
+_gateways: dict[tuple[object, ...], Gateway] = {}
 _lock = threading.Lock()
 
 
 def get_gateway(settings: LLMSettings) -> Gateway:
-    """One gateway (one connection pool) per process and configuration."""
-    with _lock:
-        gateway = _gateways.get(settings)
-        if gateway is None:
-            gateway = _gateways[settings] = Gateway(settings)
-        return gateway
+    """The process's gateway (one connection pool) for this API key, server and timeouts.
+    Thread-safe; create it after a fork (lazily, in the worker), never before."""
+    key = (os.getpid(), *settings.connection_key())  # a forked child never inherits its parent's pool
+    gateway = _gateways.get(key)
+    if gateway is None:
+        with _lock:
+            gateway = _gateways.get(key)
+            if gateway is None:
+                gateway = _gateways[key] = Gateway(settings)
+    return gateway

@@ -1,25 +1,116 @@
-"""BlockNote inputs and outputs of actions (blocks JSON, Yjs documents), via suite_ai.blocknote."""
+"""BlockNote inputs and outputs of actions, through ``suite_ai.blocknote``.
+
+Inputs (BlockNote JSON, or a Yjs document with a selection of block ids) are validated at
+submission, so a bad one is a 400 and never a job. Results come back as BlockNote JSON beside the
+markdown, so the editor can apply them without a lossy markdown round trip.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.conf import settings
 
-def _error(code: str, message: str, status: int = 400) -> Exception:
+from suite_ai import blocknote
+from suite_ai.blocknote import Block, BlockNoteError, YDocTooLargeError
+from suite_ai.llm.chunking import Segment
+from suite_ai.pipeline.context import JobFailure
+from suite_ai.pipeline.sources import Source
+
+
+def _error(code: str, message: str, status: int = 400, **extra: Any) -> Exception:
     from suite_ai.pipeline.requests import ActionRequestError
 
-    return ActionRequestError(code, message, status)
+    return ActionRequestError(code, message, status, **extra)
+
+
+def _refused(error: BlockNoteError) -> Exception:
+    body = error.as_dict()
+    status = 413 if isinstance(error, YDocTooLargeError) else 400
+    extra: dict[str, Any] = {key: value for key, value in body.items() if key not in ("code", "message")}
+    if status == 413:
+        extra["limit_bytes"] = settings.SUITE_AI_MAX_YDOC_BYTES
+    return _error(error.code, error.message, status, **extra)
 
 
 def validate_blocks_input(blocks: Any) -> dict[str, Any]:
-    raise _error("unsupported_input", "input.blocks is not supported yet; send input.markdown.")
+    if not isinstance(blocks, list):
+        raise _error("invalid_input", "input.blocks must be a list of BlockNote blocks.")
+    if not blocks:
+        raise _error("empty_input", "input.blocks is empty: select some text first.")
+    size = len(json.dumps(blocks, ensure_ascii=False).encode())
+    if size > settings.SUITE_AI_MAX_INPUT_BYTES:
+        limit = settings.SUITE_AI_MAX_INPUT_BYTES
+        raise _error("input_too_large", f"The blocks input is {size} bytes; the limit is {limit} bytes.", 413,
+                     limit_bytes=limit)  # fmt: skip
+    try:
+        parsed = blocknote.blocks_from_json(blocks)
+    except BlockNoteError as error:
+        raise _refused(error) from None
+    if not _source_from_blocks(parsed).segments:
+        raise _error("empty_input", "The blocks hold no text.")
+    return {"blocks": blocks}
 
 
 def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
-    raise _error("unsupported_input", "input.ydoc is not supported yet; send input.markdown.")
+    if not isinstance(ydoc, str) or not ydoc:
+        raise _error("invalid_input", "input.ydoc must be the base64 text of a Yjs update.")
+    if block_ids is not None and (not isinstance(block_ids, list) or not all(isinstance(i, str) for i in block_ids)):
+        raise _error("invalid_input", "input.block_ids must be a list of block ids.")
+    try:
+        blocks = blocknote.read_base64(ydoc, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
+        if block_ids:
+            blocks = blocknote.select_blocks(blocks, block_ids)
+    except BlockNoteError as error:
+        raise _refused(error) from None
+    if not _source_from_blocks(blocks).segments:
+        raise _error("empty_input", "The selected blocks hold no text.")
+    return {"ydoc": ydoc, **({"block_ids": block_ids} if block_ids else {})}
 
 
-def source_from_blocknote_input(job_input: dict[str, Any]) -> Any:
-    from suite_ai.pipeline.context import JobFailure
+def _source_from_blocks(blocks: list[Block]) -> Source:
+    """One segment per block, with its id and the headings above it."""
+    rendering = blocknote.blocks_to_markdown(blocks)
+    segments: list[Segment] = []
+    headings: list[tuple[int, str]] = []
+    for span in rendering.spans:
+        text = rendering.markdown[span.start : span.end].strip()
+        if not text:
+            continue
+        if span.type == "heading":
+            level = len(text) - len(text.lstrip("#")) or 1
+            headings = [h for h in headings if h[0] < level] + [(level, text.lstrip("#").strip())]
+        segments.append(Segment(text, span.block_id, tuple(title for _, title in headings)))
+    return Source(markdown=rendering.markdown, segments=segments, blocks=blocks)
 
-    raise JobFailure("unsupported_input", "BlockNote inputs are not supported yet.")
+
+def source_from_blocknote_input(job_input: dict[str, Any]) -> Source:
+    try:
+        if "blocks" in job_input:
+            return _source_from_blocks(blocknote.blocks_from_json(job_input["blocks"]))
+        blocks = blocknote.read_base64(job_input["ydoc"], max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
+        if job_input.get("block_ids"):
+            blocks = blocknote.select_blocks(blocks, job_input["block_ids"])
+    except BlockNoteError as error:  # validated at submission: only a changed limit gets here
+        raise JobFailure(error.code, error.message) from None
+    return _source_from_blocks(blocks)
+
+
+def source_from_update(update: bytes) -> Source:
+    """A Docs document's Yjs update → the text the model reads, with block ids."""
+    try:
+        blocks = blocknote.read_update(update, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks if update else []
+    except BlockNoteError as error:
+        raise JobFailure(error.code, f"The document's content could not be read: {error.message}") from None
+    return _source_from_blocks(blocks)
+
+
+def result_blocks(markdown: str) -> list[dict[str, Any]]:
+    """Model output → BlockNote JSON the editor can insert (supported blocks only)."""
+    return blocknote.blocks_to_json(blocknote.markdown_to_blocks(markdown))
+
+
+def note_document(markdown: str) -> bytes:
+    """A note's markdown → the full Yjs update of a new BlockNote document."""
+    return blocknote.markdown_to_update(markdown)

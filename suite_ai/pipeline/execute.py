@@ -12,6 +12,10 @@ def execute(context: JobContext) -> ActionOutcome:
         raise JobFailure("unknown_action", f"The action {context.action!r} no longer exists.")
     if context.should_cancel():
         raise JobCancelled()
-    from suite_ai.pipeline.transform import run
+    if action.writes_note:
+        from suite_ai.pipeline import notes
 
-    return run(context, action)
+        return notes.run(context, action)
+    from suite_ai.pipeline import transform
+
+    return transform.run(context, action)

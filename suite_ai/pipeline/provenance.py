@@ -31,16 +31,8 @@ class References:
 
 def tag_segments(segments: Sequence[Segment]) -> tuple[str, References]:
     """The model input: each block with a reference when it has an id."""
-    lines: list[str] = []
-    block_ids: dict[int, str] = {}
-    for segment in segments:
-        if segment.block_id:
-            number = len(block_ids) + 1
-            block_ids[number] = segment.block_id
-            lines.append(f"[§{number}] {segment.text}")
-        else:
-            lines.append(segment.text)
-    return "\n\n".join(lines), References(block_ids)
+    tagged, references = tag(segments)
+    return "\n\n".join(segment.text for segment in tagged), references
 
 
 def link_citations(markdown: str, references: References, document_url: str | None) -> str:
@@ -63,3 +55,17 @@ def cited_block_ids(markdown: str, references: References) -> list[str]:
         if block_id:
             seen.setdefault(block_id, None)
     return list(seen)
+
+
+def tag(segments: Sequence[Segment]) -> tuple[list[Segment], References]:
+    """The same blocks, each prefixed with its reference, for the engine to chunk and cite."""
+    tagged: list[Segment] = []
+    block_ids: dict[int, str] = {}
+    for segment in segments:
+        if segment.block_id:
+            number = len(block_ids) + 1
+            block_ids[number] = segment.block_id
+            tagged.append(Segment(f"[§{number}] {segment.text}", segment.block_id, segment.heading_path))
+        else:
+            tagged.append(segment)
+    return tagged, References(block_ids)

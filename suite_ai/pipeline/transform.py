@@ -5,6 +5,7 @@ from __future__ import annotations
 from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
 from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
+from suite_ai.pipeline.blocks import result_blocks
 from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
 from suite_ai.pipeline.model import (
     call_recorder,
@@ -47,7 +48,11 @@ def run(context: JobContext, action: Action) -> ActionOutcome:
         raise job_failure(error) from None
     usage = usage_of(outcome.calls)
     usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
-    return ActionOutcome(result={"markdown": outcome.text}, usage=usage, prompt_version=outcome.prompt_version)
+    return ActionOutcome(
+        result={"markdown": outcome.text, "blocks": result_blocks(outcome.text)},
+        usage=usage,
+        prompt_version=outcome.prompt_version,
+    )
 
 
 def extractive(context: JobContext, source: Source) -> ActionOutcome:
@@ -57,7 +62,7 @@ def extractive(context: JobContext, source: Source) -> ActionOutcome:
     summary = summarize(source.segments)
     context.emit_delta(summary)
     return ActionOutcome(
-        result={"markdown": summary, "engine": "extractive"},
+        result={"markdown": summary, "blocks": result_blocks(summary), "engine": "extractive"},
         usage={"engine": "extractive", "calls": 0, "prompt_tokens": 0, "completion_tokens": 0},
         prompt_version="extractive@textrank-1",
     )

@@ -21,7 +21,8 @@ Behaviour for every request (``configure`` changes any of these at run time)::
                     reply=None,          # fixed reply text; None: the deterministic reply (below)
                     stream_usage=True)   # False: no usage in streams, like some vLLM gateways
     model.set_latency(...)               # same as configure
-    model.requests_per_minute = 60       # answer 429 (Retry-After: 1) above 60 requests in 60 s
+    model.requests_per_minute = 60       # answer 429 (Retry-After: 1) above 60 requests in any 60 s…
+    model.rate_window = 6.0              # …or in any 6 s (a scaled-down minute, for benchmarks)
 
 Scripted behaviour for some requests (first match wins: marker rules, then the FIFO queue)::
 
@@ -45,14 +46,17 @@ Inline markers in the last user message work without any set-up:
 The default reply is a deterministic function of the last user message, so a test can tell
 the output came from its input: when that message holds a delimited document
 (``<document-…>…</document-…>``, as suite_ai sends it) the reply is about the document's text;
-the first three words, then the others in reverse order (at most 60 words), upper-cased. A
+the first three words, then the others in reverse order (at most 60 words), upper-cased;
+block references (``[§3]``) count as words and are kept, so a note "cites" its sources. A
 message with several delimited documents (a reduce step) gets one such reply per document,
-joined with `` | ``, in order. ``reply_for(text)`` / ``model.expected_reply(text)`` compute it.
+joined with `` | ``, in order, sharing the 60 words (at least three each).
+``reply_for(text)`` / ``model.expected_reply(text)`` compute it.
 
 Observation::
 
-    model.requests              # every request: {"path", "body", "headers", "at", "wall", "ended", "status", "kind"}
-                                # ("at"/"ended": time.monotonic() at arrival/end; "wall": time.time())
+    model.requests              # every request: {"path", "body", "headers", "at", "wall", "ended", "status", "kind",
+                                # "peer"} ("at"/"ended": time.monotonic() at arrival/end; "wall": time.time();
+                                # "peer": the client's (host, port): one per connection)
     model.in_flight             # requests being answered now
     model.stats()               # {"requests", "in_flight", "max_in_flight", "rate_limited", "statuses"}
     model.requests_containing("MARKER")   # requests whose last user message contains MARKER
@@ -88,6 +92,7 @@ LATENCY_MARKER = re.compile(r"\[\[latency:([0-9.]+)\]\]")
 # suite_ai delimits the document as <document-…>…</document-…>; the fake answers about that text.
 DOCUMENT = re.compile(r"<(document-[0-9a-f]+)>\n?(.*?)\n?</\1>", re.DOTALL)
 MAX_REPLY_WORDS = 60
+WORDS = re.compile(r"\[§\d+\]|\w+")  # a block reference [§n] counts as one word, kept as is
 KINDS = {"ok", "status", "cut", "truncate", "invalid_json", "context_length", "stream_error", "drop", "hang"}
 
 CONTEXT_LENGTH_ERROR = {
@@ -123,19 +128,22 @@ def approximate_tokens(text: str) -> int:
     return max(1, round(len(text) / 3.8))
 
 
-def reply_for(user_text: str) -> str:
-    """The deterministic "model": the first three words of the text, then the last ones reversed,
-    upper-cased. Several delimited documents (a reduce step) get one such reply each, in order."""
+def reply_for(user_text: str, max_words: int = MAX_REPLY_WORDS) -> str:
+    """The deterministic "model": the first three words of the text, then the last ones reversed
+    (at most ``max_words`` in all), upper-cased. Several delimited documents (a reduce step) get one
+    such reply each, in order, sharing the word budget (at least three words each): like a real
+    summary, a merge is shorter than what it merges."""
     override = REPLY_OVERRIDE.search(user_text)
     if override:
         return override.group(1)
     documents = DOCUMENT.findall(user_text)
     if len(documents) > 1:
-        return " | ".join(reply_for(text) for _, text in documents)
+        share = max(3, max_words // len(documents))
+        return " | ".join(reply_for(text, share) for _, text in documents)
     if documents:
         user_text = documents[0][1]
-    words = re.findall(r"\w+", user_text)
-    picked = words[:3] + list(reversed(words[3:]))[: MAX_REPLY_WORDS - 3]
+    words = WORDS.findall(user_text)
+    picked = words[:3] + list(reversed(words[3:]))[: max(0, max_words - 3)]
     return " ".join(picked).upper() or "OK"
 
 
@@ -169,6 +177,7 @@ class FakeMistralServer:
         requests_per_minute: int = 0,
         host: str = "127.0.0.1",
         seed: int = 0,
+        rate_window: float = 60.0,
     ) -> None:
         self.api_key = api_key
         self.latency = latency
@@ -180,6 +189,7 @@ class FakeMistralServer:
         self.requests: list[dict[str, Any]] = []
         # Like Mistral and Albert: above this many requests in the last 60 s, answer 429.
         self.requests_per_minute = requests_per_minute
+        self.rate_window = rate_window
         self.rate_limited = 0
         self.in_flight = 0
         self._max_in_flight = 0
@@ -247,7 +257,7 @@ class FakeMistralServer:
     def reset(self, latency: float = 0.0) -> None:
         """Back to a plain, fast, well-behaved model (between tests)."""
         self.latency, self.chunk_delay, self.chunks, self.jitter = latency, 0.0, 8, 0.0
-        self.reply, self.stream_usage, self.requests_per_minute = None, True, 0
+        self.reply, self.stream_usage, self.requests_per_minute, self.rate_window = None, True, 0, 60.0
         with self._lock:
             self._queue.clear()
             self._rules.clear()
@@ -385,7 +395,7 @@ class FakeMistralServer:
                 return Behaviour(kind="status", status=status)
         if self.requests_per_minute:
             now = time.monotonic()
-            recent = sum(1 for r in self.requests if r["at"] > now - 60)
+            recent = sum(1 for r in self.requests if r["at"] > now - self.rate_window)
             if recent > self.requests_per_minute:
                 self.rate_limited += 1
                 return Behaviour(kind="status", status=429, retry_after=1)
@@ -401,6 +411,7 @@ class FakeMistralServer:
             "ended": None,
             "status": None,
             "kind": None,
+            "peer": request.transport.get_extra_info("peername") if request.transport else None,
         }
         with self._lock:
             self.requests.append(record)
@@ -558,6 +569,7 @@ def main() -> None:
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between stream chunks")
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--rpm", type=int, default=0, help="answer 429 above this many requests per minute")
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the --rpm window in seconds")
     parser.add_argument("--api-key", default="fake-mistral-key")
     args = parser.parse_args()
     server = FakeMistralServer(
@@ -569,6 +581,7 @@ def main() -> None:
         port=args.port,
         host=args.host,
         requests_per_minute=args.rpm,
+        rate_window=args.rate_window,
     )
     server.start()
     print(f"fake Mistral on {server.url} (MISTRAL_SERVER_URL={server.url} MISTRAL_API_KEY={args.api_key})", flush=True)

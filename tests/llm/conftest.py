@@ -1,33 +1,32 @@
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
 
-from suite_ai.llm.gateway import Gateway, LLMSettings
+from suite_ai.llm.config import LLMSettings
+from suite_ai.llm.engine import MemoryCheckpointStore
+from suite_ai.llm.gateway import Gateway
 
-
-class MemoryStore:
-    """A checkpoint store in memory (the job engine's is in the database)."""
-
-    def __init__(self) -> None:
-        self.saved: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def checkpoint_get(self, key: str) -> str | None:
-        return self.saved.get(key)
-
-    def checkpoint_put(self, key: str, output: str, usage: dict[str, Any]) -> None:
-        with self._lock:
-            self.saved[key] = output
+# The session-wide fake Mistral (``fake_model``, reset to a fast well-behaved model before every
+# test) comes from tests/conftest.py.
 
 
 @pytest.fixture
-def gateway(fake_model) -> Gateway:
-    return Gateway(LLMSettings(api_key=fake_model.api_key, server_url=fake_model.url, timeout_s=5))
+def settings_for(fake_model):
+    def make(**overrides: object) -> LLMSettings:
+        values: dict[str, object] = {"api_key": fake_model.api_key, "server_url": fake_model.url, "timeout_s": 5.0}
+        values.update(overrides)
+        return LLMSettings(**values)  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def gateway(settings_for) -> Gateway:
+    gateway = Gateway(settings_for())
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def store() -> MemoryCheckpointStore:
+    return MemoryCheckpointStore()

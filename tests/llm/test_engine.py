@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+import uuid
 
 import pytest
 
 from suite_ai.llm.chunking import Segment
-from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
+from suite_ai.llm.config import LLMSettings
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, MemoryCheckpointStore, Plan, plan_for
 from suite_ai.llm.errors import ModelError
+from suite_ai.llm.prompts import document_tag
 from suite_ai.llm.ratelimit import Limits, RateLimiter
+from tests.fakes.mistral_server import Behaviour
 
 SENTENCES = [
     "La direction régionale présente le bilan des actions menées durant l'exercice écoulé.",
@@ -21,7 +27,7 @@ SENTENCES = [
 
 
 def report(pages: int) -> list[Segment]:
-    """A long administrative report: one section per page, ~330 words each."""
+    """A long administrative report: one section per page, ~840 words (~1,200 tokens) each."""
     segments: list[Segment] = []
     for page in range(1, pages + 1):
         title = f"Section{page:03d} Rapport annuel"
@@ -32,126 +38,227 @@ def report(pages: int) -> list[Segment]:
     return segments
 
 
-def engine(gateway, store, **callbacks) -> tuple[LongInputEngine, list[str]]:
-    deltas: list[str] = []
-    calls: list[str] = []
-    defaults = {
-        "on_delta": deltas.append,
-        "on_call": lambda result, stage: calls.append(stage),
-    }
-    defaults.update(callbacks)
-    return LongInputEngine(gateway, RateLimiter(Limits()), store, Callbacks(**defaults)), deltas
+def sections_in(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"SECTION(\d{3})", text)]
+
+
+class Recorder:
+    def __init__(self, cancel_after: int | None = None) -> None:
+        self.deltas: list[str] = []
+        self.stages: list[str] = []
+        self.progress: list[tuple[int, int]] = []
+        self.cancel_after = cancel_after
+        self.lock = threading.Lock()
+
+    def callbacks(self) -> Callbacks:
+        def on_call(result, stage):
+            with self.lock:
+                self.stages.append(stage)
+
+        def on_progress(done, total):
+            with self.lock:
+                self.progress.append((done, total))
+
+        return Callbacks(
+            on_delta=self.deltas.append,
+            on_call=on_call,
+            on_progress=on_progress,
+            should_cancel=lambda: self.cancel_after is not None and len(self.stages) >= self.cancel_after,
+        )
+
+
+def engine(gateway, store, recorder: Recorder | None = None, limiter: RateLimiter | None = None) -> LongInputEngine:
+    return LongInputEngine(gateway, limiter or RateLimiter(Limits()), store, (recorder or Recorder()).callbacks())
 
 
 def test_a_300_page_report_is_mapped_in_parallel_and_reduced_in_document_order(gateway, store, fake_model):
     fake_model.configure(latency=0.05)
-    progress: list[tuple[int, int]] = []
-    runner, deltas = engine(gateway, store, on_progress=lambda done, total: progress.append((done, total)))
-    outcome = runner.run("summarize", report(300), {}, Plan("m", chunk_tokens=8000, max_input_tokens=500_000))
+    recorder = Recorder()
+    outcome = engine(gateway, store, recorder).run(
+        "summarize", report(300), {}, Plan("m", chunk_tokens=8000, max_input_tokens=500_000)
+    )
 
-    assert outcome.chunks > 20
+    assert outcome.chunks > 40
     assert len(fake_model.requests) == len(outcome.calls) == outcome.chunks + 1  # every chunk once, one reduce
-    assert fake_model.stats()["max_in_flight"] > 1  # the map ran in parallel
+    assert recorder.stages.count("map") == outcome.chunks and recorder.stages[-1] == "reduce"
+    assert fake_model.stats()["max_in_flight"] == 16  # the map ran in parallel, bounded by max_parallel
     parts = outcome.text.split(" | ")  # the fake answers a reduce with one reply per partial, in order
     assert len(parts) == outcome.chunks  # each chunk's summary reached the final result…
-    firsts = [int(re.match(r"SECTION(\d{3})", part).group(1)) for part in parts]
-    assert firsts == sorted(set(firsts))  # …in document order
-    assert "".join(deltas) == outcome.text  # the final reduce streamed
-    assert progress[-1][0] == progress[-1][1] == outcome.chunks + 1
-    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    firsts = [sections_in(part)[0] for part in parts]
+    assert firsts == sorted(firsts) and firsts[0] == 1  # …in document order
+    assert sections_in(outcome.text)[-1] >= 290  # the end of the document was read too
+    assert "".join(recorder.deltas) == outcome.text  # the final reduce streamed
+    assert outcome.first_delta_ms is not None
+    assert recorder.progress[-1] == (outcome.chunks + 1, outcome.chunks + 1)
+    assert [done for done, _ in recorder.progress] == sorted(done for done, _ in recorder.progress)
     assert outcome.prompt_version.startswith("summarize.reduce@")
+    usage = outcome.usage.to_dict()
+    assert usage["calls"] == outcome.chunks + 1 and usage["reused_calls"] == 0
+    assert usage["by_stage"]["map"]["calls"] == outcome.chunks
+    assert usage["prompt_tokens"] == sum(r.prompt_tokens for r in outcome.calls) > 300 * 1000
+    # Map prompts carry the document once: tokens sent stay close to the document's size.
+    map_chars = sum(len(r["body"]["messages"][1]["content"]) for r in fake_model.requests[:-1])
+    document_chars = sum(len(s.text) + 2 for s in report(300))
+    assert document_chars <= map_chars <= document_chars * 1.05
 
 
 def test_chunks_carry_their_section_heading_and_never_cut_a_block(gateway, store, fake_model):
-    runner, _ = engine(gateway, store)
-    runner.run("summarize", report(40), {}, Plan("m", chunk_tokens=2000, max_input_tokens=500_000))
+    outcome = engine(gateway, store).run(
+        "summarize", report(40), {}, Plan("m", chunk_tokens=2000, max_input_tokens=500_000)
+    )
     maps = [
-        r["body"]["messages"]
-        for r in fake_model.requests
-        if "partie d'un document" in r["body"]["messages"][0]["content"]
+        r["body"]["messages"] for r in fake_model.requests if "est une partie (" in r["body"]["messages"][0]["content"]
     ]
-    assert maps
+    assert len(maps) == outcome.chunks > 10
     for messages in maps:
-        assert "(section : Section" in messages[0]["content"]
-        document = messages[1]["content"]
-        # Every paragraph in a chunk is whole: it starts with its marker and ends with the last sentence.
-        for paragraph in re.findall(r"Section\d{3} paragraphe \d\..*?(?=\n\n|\n</document)", document, re.S):
-            assert paragraph.endswith(SENTENCES[-1])
+        assert re.search(r"\(section : Section\d{3} Rapport annuel\)", messages[0]["content"])
+        document = re.search(r"<(document-[0-9a-f]+)>\n(.*)\n</\1>", messages[1]["content"], re.S).group(2)
+        for paragraph in document.split("\n\n"):  # whole blocks only
+            assert paragraph.startswith(("## Section", "Section")) and paragraph.endswith(("annuel", SENTENCES[-1]))
 
 
 def test_hierarchical_reduce_keeps_order_when_partials_do_not_fit_one_call(gateway, store, fake_model):
-    runner, _ = engine(gateway, store)
-    outcome = runner.run("summarize", report(60), {}, Plan("m", chunk_tokens=600, max_input_tokens=500_000))
+    recorder = Recorder()
+    outcome = engine(gateway, store, recorder).run(
+        "summarize", report(20), {}, Plan("m", chunk_tokens=500, max_input_tokens=500_000)
+    )
     merges = [
         r["body"]["messages"][1]["content"]
         for r in fake_model.requests
-        if "Réponds dans la langue des extraits" in r["body"]["messages"][0]["content"]
+        if "Fusionne-les" in r["body"]["messages"][0]["content"]
     ]
     assert merges, "partials larger than one call must be merged in intermediate steps"
+    assert outcome.levels >= 1 and recorder.stages.count("reduce") == 1
+    assert outcome.levels <= math.ceil(math.log2(outcome.chunks))  # each level at least halves them: log depth
+    assert len(merges) < outcome.chunks
     for merge in merges:  # each merge takes neighbouring partials, in document order
         partials = re.findall(r"<document-[0-9a-f]+>\n(.*?)\n</document-", merge, re.S)
-        firsts = [int(re.match(r"SECTION(\d{3})", p).group(1)) for p in partials]
+        firsts = [sections_in(p)[0] for p in partials]
         assert len(firsts) >= 2 and firsts == sorted(firsts)
     assert outcome.text.startswith("SECTION001")
+    assert len(fake_model.requests) == outcome.chunks + len(merges) + 1
 
 
 def test_a_retried_job_does_not_recall_finished_chunks(gateway, store, fake_model):
     plan = Plan("m", chunk_tokens=4000, max_input_tokens=500_000, max_parallel=1)
-    runner, _ = engine(gateway, store)
-    first_run_calls = 5
-    fake_model.fail_after(first_run_calls, status=503)  # the gateway breaks after five answers
+    fake_model.fail_after(5, status=503)  # the gateway breaks after five answers
     with pytest.raises(ModelError) as caught:
-        runner.run("summarize", report(50), {}, plan)
-    fake_model.reset()
+        engine(gateway, store).run("summarize", report(50), {}, plan)
     assert caught.value.code == "model_unavailable" and caught.value.retryable
-    assert len(store.saved) == first_run_calls
+    assert len(store.saved) == 5
+    fake_model.reset()
 
-    fake_model.reset_stats()
-    again, _ = engine(gateway, store)
-    outcome = again.run("summarize", report(50), {}, plan)
-    assert outcome.reused == first_run_calls
-    assert len(fake_model.requests) == outcome.chunks + 1 - first_run_calls  # only what was missing
+    outcome = engine(gateway, store).run("summarize", report(50), {}, Plan(**{**plan.__dict__, "attempt": 2}))
+    assert outcome.reused == 5
+    assert len(fake_model.requests) == outcome.chunks + 1 - 5  # only what was missing
+    sent = {document_tag(r["body"]["messages"][1]["content"]) for r in fake_model.requests}
+    assert len(sent) == len(fake_model.requests)  # and nothing twice
+    usage = outcome.usage.to_dict()
+    assert usage["reused_calls"] == 5 and usage["calls"] == outcome.chunks + 1 - 5
+    assert {c.attempts for c in outcome.usage.paid} == {2}
+
+    fake_model.reset_stats()  # a third run with everything checkpointed re-sends nothing at all
+    recorder = Recorder()
+    again = engine(gateway, store, recorder).run("summarize", report(50), {}, plan)
+    assert fake_model.requests == [] and again.text == outcome.text
+    assert "".join(recorder.deltas) == again.text  # the saved final answer is still streamed
+
+
+def test_a_failing_chunk_raises_its_code_and_keeps_the_others(gateway, store, fake_model):
+    fake_model.when("Section007", Behaviour(kind="status", status=429, retry_after=12), times=1)
+    with pytest.raises(ModelError) as caught:
+        engine(gateway, store).run("summarize", report(30), {}, Plan("m", chunk_tokens=1500, max_input_tokens=500_000))
+    assert (caught.value.code, caught.value.retry_after) == ("model_rate_limited", 12.0)
+    assert len(store.saved) >= 1  # the chunks that finished are kept for the retry
 
 
 def test_cancellation_stops_further_calls(gateway, store, fake_model):
-    answered: list[str] = []
-    runner, _ = engine(
-        gateway,
-        store,
-        on_call=lambda result, stage: answered.append(stage),
-        should_cancel=lambda: len(answered) >= 3,
-    )
+    recorder = Recorder(cancel_after=3)
     with pytest.raises(Cancelled):
-        runner.run("summarize", report(50), {}, Plan("m", chunk_tokens=4000, max_input_tokens=500_000, max_parallel=1))
+        engine(gateway, store, recorder).run(
+            "summarize", report(50), {}, Plan("m", chunk_tokens=4000, max_input_tokens=500_000, max_parallel=1)
+        )
     assert len(fake_model.requests) == 3
 
 
+def test_cancellation_in_parallel_stops_the_calls_not_yet_started(gateway, store, fake_model):
+    fake_model.configure(latency=0.2)
+    recorder = Recorder(cancel_after=1)
+    with pytest.raises(Cancelled):
+        engine(gateway, store, recorder).run(
+            "summarize", report(100), {}, Plan("m", chunk_tokens=2000, max_input_tokens=500_000, max_parallel=4)
+        )
+    assert len(fake_model.requests) <= 8  # the first wave (4) and at most one more each, out of ~60 chunks
+
+
 def test_inputs_over_the_hard_limit_are_refused_before_any_call(gateway, store, fake_model):
-    runner, _ = engine(gateway, store)
     with pytest.raises(ModelError) as caught:
-        runner.run("summarize", report(30), {}, Plan("m", chunk_tokens=2000, max_input_tokens=10_000))
-    assert caught.value.code == "input_too_large" and "10000" in caught.value.message
+        engine(gateway, store).run("summarize", report(30), {}, Plan("m", chunk_tokens=2000, max_input_tokens=10_000))
+    assert caught.value.code == "input_too_large" and "10000" in caught.value.message and not caught.value.retryable
     assert fake_model.requests == []
 
 
 def test_long_transforms_are_chunked_and_concatenated_in_order(gateway, store, fake_model):
-    deltas: list[str] = []
-    runner, _ = engine(gateway, store, on_delta=deltas.append)
-    outcome = runner.run(
+    fake_model.configure(latency=0.02, jitter=0.02)  # chunks finish out of order…
+    recorder = Recorder()
+    outcome = engine(gateway, store, recorder).run(
         "translate", report(20), {"language": "en"}, Plan("m", chunk_tokens=1500, max_input_tokens=500_000)
     )
-    assert outcome.chunks > 2
+    assert outcome.chunks > 10
     assert len(fake_model.requests) == outcome.chunks  # no reduce for a translation
-    assert "".join(deltas) == outcome.text
-    sections = [int(n) for n in re.findall(r"SECTION(\d{3})", outcome.text)]
-    assert sections == sorted(sections)
+    assert "".join(recorder.deltas) == outcome.text  # …but stream in document order
+    firsts = [sections_in(part)[0] for part in outcome.text.split("\n\n")]
+    assert len(firsts) == outcome.chunks and firsts == sorted(firsts)
+    assert "Traduis le texte en English (en)" in fake_model.requests[0]["body"]["messages"][0]["content"]
+    assert outcome.prompt_version.startswith("translate@")
 
 
 def test_a_short_input_is_one_streamed_call_without_checkpoint(gateway, store, fake_model):
-    runner, deltas = engine(gateway, store)
-    outcome = runner.run(
-        "rephrase", [Segment("Un texte court.")], {}, Plan("m", chunk_tokens=8000, max_input_tokens=10)
+    recorder = Recorder()
+    outcome = engine(gateway, store, recorder).run(
+        "rephrase", [("b1", "Un texte court.", ())], {"lang": "en"}, Plan("m", chunk_tokens=8000, max_input_tokens=100)
     )
     assert len(fake_model.requests) == 1 and outcome.chunks == 1
     assert store.saved == {}
-    assert "".join(deltas) == outcome.text
+    assert "".join(recorder.deltas) == outcome.text == "UN TEXTE COURT"
+    assert recorder.progress == [(0, 1), (1, 1)]
+    assert fake_model.requests[0]["body"]["messages"][0]["content"].startswith("You are")
+    assert outcome.prompt_version.startswith("rephrase@") and outcome.usage.to_dict()["ttft_ms"] is not None
+
+
+def test_a_single_call_over_the_rate_limit_is_handed_back_not_waited_for(gateway, store, fake_model):
+    limiter = RateLimiter(Limits(requests_per_minute=1), prefix=f"test:{uuid.uuid4()}")
+    runner = LongInputEngine(gateway, limiter, store)
+    runner.run("correct", [("x", "Texte.")], {}, Plan("m"))
+    with pytest.raises(ModelError) as caught:
+        LongInputEngine(gateway, limiter, store).run("correct", [("x", "Texte.")], {}, Plan("m"))
+    assert caught.value.code == "model_rate_limited" and caught.value.retry_after > 50
+    assert len(fake_model.requests) == 1
+
+
+def test_the_map_fan_out_waits_for_the_limiter_within_a_bound(gateway, store, fake_model):
+    limiter = RateLimiter(Limits(requests_per_minute=4, period_s=0.5), prefix=f"test:{uuid.uuid4()}")
+    outcome = LongInputEngine(gateway, limiter, store).run(
+        "summarize", report(12), {}, Plan("m", chunk_tokens=2000, max_input_tokens=500_000)
+    )
+    starts = sorted(r["at"] for r in fake_model.requests)
+    assert len(starts) == outcome.chunks + 1 > 8
+    for i in range(len(starts) - 4):
+        assert starts[i + 4] - starts[i] >= 0.45  # never more than 4 calls in any half second
+    tight = RateLimiter(Limits(requests_per_minute=2, period_s=60), prefix=f"test:{uuid.uuid4()}")
+    fake_model.reset_stats()
+    with pytest.raises(ModelError) as caught:
+        LongInputEngine(gateway, tight, MemoryCheckpointStore()).run(
+            "summarize", report(12), {}, Plan("m", chunk_tokens=2000, max_input_tokens=500_000, rate_limit_wait=0.2)
+        )
+    assert caught.value.code == "model_rate_limited" and caught.value.retryable
+    assert len(fake_model.requests) == 2  # the limit held: the job goes back to the queue
+
+
+def test_plan_from_settings_picks_the_long_model_for_notes(settings_for, gateway, store, fake_model):
+    settings = settings_for(model="small-model", model_long="large-model", chunk_tokens=3000)
+    plan = plan_for(settings, "note")
+    engine(gateway, store).run("note", report(10), {}, plan)
+    assert {r["body"]["model"] for r in fake_model.requests} == {"large-model"}
+    assert len(fake_model.requests) > 2
+    assert isinstance(settings, LLMSettings)

@@ -1,0 +1,140 @@
+"""The note action ("synthèse"): a structured note written into Docs as a new shared document.
+
+The note is a child of the source document, so it inherits the source's accesses: the people who
+can read the source can read the note, and nobody else. Its id is fixed on the job before the
+first attempt, so however often the job is retried there is one note, never two.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from suite_ai.lasuite_docs import DocsClient, DocsError, NoteMode, NoteOutcome, NoteRef, write_note
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
+from suite_ai.llm.errors import ModelError
+from suite_ai.pipeline.actions import Action
+from suite_ai.pipeline.blocks import note_document
+from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.documents import docs_failure, job_docs_client, load_document, note_mode
+from suite_ai.pipeline.model import (
+    call_recorder,
+    extractive_fallback_allowed,
+    gateway,
+    job_failure,
+    limiter,
+    model_configured,
+    model_for,
+    plan_settings,
+    usage_of,
+)
+from suite_ai.pipeline.provenance import References, link_citations, tag
+from suite_ai.pipeline.sources import Source
+
+EXTRACTIVE_VERSION = "note.extractive@textrank-1"
+
+
+def run(context: JobContext, action: Action) -> ActionOutcome:
+    if not context.note_id:
+        raise JobFailure("internal_error", "This note job has no note id.")
+    with job_docs_client(context) as client:
+        source, title = load_document(context, client)
+        if not source.segments:
+            raise JobFailure("empty_document", "The document is empty: there is nothing to summarize.")
+        source_url = client.document_url(context.document_id)
+        body, references, usage, version = _generate(context, action, source)
+        body = link_citations(body, references, source_url)
+        generator = f"modèle {usage['model']}" if usage.get("model") else "résumé extractif, sans modèle"
+        markdown = _with_header(body, title, source_url, generator)
+        note_title = f"Synthèse — {title}" if title else "Synthèse"
+        reference = _write(context, client, note_title, markdown)
+    return ActionOutcome(
+        result={
+            "markdown": markdown,
+            "note": {"document_id": reference.document_id, "url": reference.url, "title": note_title},
+            **({"engine": "extractive"} if usage.get("engine") == "extractive" else {}),
+        },
+        usage=usage,
+        prompt_version=version,
+    )
+
+
+def _generate(context: JobContext, action: Action, source: Source) -> tuple[str, References, dict[str, object], str]:
+    """The note's body, citing source blocks as [§n]."""
+    tagged, references = tag(source.segments)
+    extractive_usage: dict[str, object] = {"engine": "extractive", "calls": 0}
+    if not model_configured():
+        return _extractive(source, references), references, extractive_usage, EXTRACTIVE_VERSION
+    engine = LongInputEngine(
+        gateway(),
+        limiter(),
+        store=context,
+        callbacks=Callbacks(
+            on_delta=context.emit_delta,
+            on_call=call_recorder(context),
+            on_progress=context.set_progress,
+            should_cancel=context.should_cancel,
+        ),
+    )
+    try:
+        outcome = engine.run(action.name, tagged, context.options, Plan(model_for(action), **plan_settings()))
+    except Cancelled:
+        raise JobCancelled() from None
+    except ModelError as error:
+        if extractive_fallback_allowed(error):
+            return _extractive(source, references), references, extractive_usage, EXTRACTIVE_VERSION
+        raise job_failure(error) from None
+    usage = usage_of(outcome.calls)
+    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+    return outcome.text, references, usage, outcome.prompt_version
+
+
+def _extractive(source: Source, references: References) -> str:
+    from suite_ai.llm.extractive import extract
+
+    number_of = {block_id: number for number, block_id in references.block_ids.items()}
+    lines = ["## Points clés", ""]
+    for found in extract(source.segments):
+        citation = f" [§{number_of[found.block_id]}]" if found.block_id in number_of else ""
+        lines.append(f"- {found.sentence}{citation}")
+    return "\n".join(lines)
+
+
+def _with_header(body: str, title: str, source_url: str, generator: str) -> str:
+    date = timezone.now().strftime("%d/%m/%Y")
+    header = (
+        f"*Note générée automatiquement ({generator}, le {date}) à partir de "
+        f"[{title or 'ce document'}]({source_url}). Vérifiez-la avant de la diffuser.*"
+    )
+    return f"{header}\n\n{body.strip()}\n"
+
+
+WRITTEN = "note:written"
+
+
+def _write(context: JobContext, client: DocsClient, title: str, markdown: str) -> NoteRef:
+    """Write the note once. Child notes are exactly-once by their fixed id; create-for-owner has
+    no client-chosen id, so the written note is also recorded as a checkpoint of the job."""
+    done = context.checkpoint_get(WRITTEN)
+    if done:
+        document_id, _, url = done.partition(" ")
+        return NoteRef(document_id=document_id, url=url, outcome=NoteOutcome.ALREADY_DONE, mode=NoteMode(note_mode()))
+    reference = _write_once(context, client, title, markdown)
+    context.checkpoint_put(WRITTEN, f"{reference.document_id} {reference.url}", {})
+    return reference
+
+
+def _write_once(context: JobContext, client: DocsClient, title: str, markdown: str) -> NoteRef:
+    mode = note_mode()
+    assert context.note_id is not None
+    try:
+        if mode == "child":
+            return write_note(
+                client, mode, parent_id=context.document_id, note_id=context.note_id, title=title,
+                content=note_document(markdown),
+            )  # fmt: skip
+        return write_note(
+            client, mode, parent_id=context.document_id, note_id=context.note_id, title=title, markdown=markdown,
+            owner_sub=context.owner_sub, owner_email=context.owner_email,
+        )  # fmt: skip
+    except DocsError as error:
+        raise docs_failure(error) from None

@@ -1,0 +1,227 @@
+"""The note action and OIDC end to end: a real web server and real workers, a fake La Suite Docs
+and a fake identity provider speaking their documented contracts over loopback."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from suite_ai import blocknote
+from suite_ai.jobs.models import Job
+from tests.fakes.docs_server import FakeDocsServer
+from tests.support.processes import ManagedProcess, start_web
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+MINUTES = """# Comité de pilotage du 4 mars
+
+## Budget
+
+Le comité adopte le budget 2027 à l'unanimité. La dotation des écoles augmente de 4 %.
+
+## Travaux
+
+La rénovation du gymnase commence en septembre. Mme Durand suivra le chantier.
+
+## Questions diverses
+
+Le prochain comité aura lieu le 3 juin. M. Petit enverra l'ordre du jour une semaine avant.
+"""
+SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
+
+
+@pytest.fixture
+def docs() -> Iterator[FakeDocsServer]:
+    with FakeDocsServer() as server:
+        server.oidc.register_client(*SUITE_AI_CLIENT)
+        server.enable_external_actions("content_retrieve", "content")
+        yield server
+
+
+@pytest.fixture
+def docs_env(docs: FakeDocsServer, model_env: dict[str, str]) -> dict[str, str]:
+    return {
+        **model_env,
+        "DOCS_BASE_URL": docs.url,
+        "DOCS_SERVER_TO_SERVER_TOKEN": "server-api-token",
+        "OIDC_OP_URL": docs.oidc.issuer,
+        "OIDC_OP_INTROSPECTION_ENDPOINT": docs.oidc.introspection_endpoint,
+        "OIDC_RS_CLIENT_ID": SUITE_AI_CLIENT[0],
+        "OIDC_RS_CLIENT_SECRET": SUITE_AI_CLIENT[1],
+        "OIDC_RS_ALLOWED_AUDIENCES": "suite-ai",
+        "OIDC_VERIFY_SSL": "false",
+        "SUITE_AI_MAX_ATTEMPTS": "3",
+    }
+
+
+@pytest.fixture
+def api(docs_env, tmp_path) -> Iterator[str]:
+    process, url = start_web(tmp_path, **docs_env)
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+def docs_worker(worker_factory, docs_env) -> ManagedProcess:
+    return worker_factory(**docs_env)
+
+
+@pytest.fixture
+def people(docs: FakeDocsServer):
+    alice = docs.add_user("alice-sub", "alice@example.org", "Alice Martin")
+    bob = docs.add_user("bob-sub", "bob@example.org", "Bob Durand")
+    carol = docs.add_user("carol-sub", "carol@example.org", "Carol Petit")
+    source = docs.add_document("Comité de pilotage", owner=alice, content=_b64(blocknote.markdown_to_update(MINUTES)))
+    docs.grant(source, bob, "reader")
+    return alice, bob, carol, source
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+def submit(api: str, token: str, document_id: str, action: str = "note", **body: object) -> httpx.Response:
+    return httpx.post(
+        f"{api}/api/v1.0/documents/{document_id}/actions/",
+        json={"action": action, **body},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def wait_finished(job_id: str, timeout: float = 60) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(id=job_id)
+        if job.is_finished:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_a_note_lands_once_in_docs_shared_with_the_readers_of_the_source(docs, people, api, docs_worker, fake_model):
+    alice, bob, carol, source = people
+    response = submit(api, docs.token_for(alice), source.id)
+    assert response.status_code == 202, response.text
+    job = wait_finished(response.json()["id"])
+    assert job.status == "succeeded", job.error
+
+    notes = docs.children(source)
+    assert len(notes) == 1
+    note = notes[0]
+    assert str(job.note_id) == note.id == job.result["note"]["document_id"]
+    assert job.result["note"]["url"] == f"{docs.url}/docs/{note.id}/"
+    assert note.title == "Synthèse — Comité de pilotage"
+    written = blocknote.read_base64(docs.content(note))
+    assert not written.anomalies
+    text = blocknote.blocks_to_markdown(written.blocks).markdown
+    assert f"{docs.url}/docs/{source.id}/" in text  # the note opens with a link to its source
+    source_ids = {b.id for b in blocknote.read_base64(docs.content(source)).blocks}
+    cited = [block_id for block_id in source_ids if f"#{block_id}" in text]
+    assert cited, "the note links back to the source blocks it came from"
+
+    # Shared exactly like the source: the reader can open it, the stranger cannot.
+    def read(user):
+        return httpx.get(
+            f"{docs.url}/external_api/v1.0/documents/{note.id}/",
+            headers={"Authorization": f"Bearer {docs.token_for(user)}"},
+            timeout=10,
+        )
+
+    assert read(bob).status_code == 200
+    assert read(carol).status_code in (403, 404)
+    # And the note renders in the real BlockNote as the blocks we wrote.
+    from tests.interop.harness import NodeHarness
+
+    with NodeHarness() as harness:
+        rendered = harness.to_blocks(written_update := blocknote.decode_base64_update(docs.content(note)))
+    assert rendered["blocks"] == blocknote.blocks_to_json(blocknote.read_update(written_update).blocks)
+
+
+def test_a_stranger_cannot_run_any_action_and_a_reader_cannot_create_a_note(docs, people, api, fake_model):
+    alice, bob, carol, source = people
+    stranger = submit(api, docs.token_for(carol), source.id, "summarize", input={"markdown": "Texte."})
+    assert (stranger.status_code, stranger.json()["code"]) == (403, "docs_forbidden")
+    reader_note = submit(api, docs.token_for(bob), source.id)
+    assert (reader_note.status_code, reader_note.json()["code"]) == (403, "docs_forbidden")
+    assert "editor" in reader_note.json()["message"]
+    assert submit(api, docs.token_for(bob), source.id, "summarize").status_code == 202  # reading is enough
+    missing = submit(api, docs.token_for(alice), str(uuid.uuid4()))
+    assert (missing.status_code, missing.json()["code"]) == (404, "docs_not_found")
+    assert docs.children(source) == []
+    assert Job.objects.filter(action="note").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("make_token", "status", "code"),
+    [
+        (lambda docs, user: "not-a-token", 401, "authentication_failed"),
+        (lambda docs, user: docs.token_for(user, expires_in=-60), 401, "authentication_failed"),
+        (lambda docs, user: docs.token_for(user, client_id="another-app"), 401, "token_audience_not_allowed"),
+        (lambda docs, user: docs.token_for(user, scope="email"), 401, "invalid_token"),
+    ],
+)
+def test_bad_tokens_get_a_clear_401(docs, people, api, make_token, status, code):
+    alice, _, _, source = people
+    response = submit(api, make_token(docs, alice), source.id, "summarize", input={"markdown": "Texte."})
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert Job.objects.count() == 0
+
+
+def test_a_valid_token_for_a_new_user_creates_the_local_user(docs, api, fake_model):
+    from suite_ai.accounts.models import User
+
+    dave = docs.add_user("dave-sub", "dave@example.org", "Dave Leroy")
+    source = docs.add_document("Brouillon", owner=dave, content=_b64(blocknote.markdown_to_update("Bonjour.")))
+    assert submit(api, docs.token_for(dave), source.id, "summarize").status_code == 202
+    user = User.objects.get(sub="dave-sub")
+    assert (user.email, user.name) == ("dave@example.org", "Dave Leroy")
+
+
+def test_docs_answering_500_after_creating_the_note_still_gives_one_note(docs, people, api, docs_worker, fake_model):
+    alice, _, _, source = people
+    docs.fail_next(r"/children/$", kind="status_after", status=500, method="POST")
+    job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
+    assert job.status == "succeeded", job.error
+    # The create was sent twice (Docs created the note, then answered 500): still one note.
+    assert len(docs.requests_to(r"/children/$", "POST")) == 2
+    assert len(docs.children(source)) == 1
+    assert docs.content(docs.children(source)[0])
+
+
+def test_a_worker_killed_between_creating_the_note_and_writing_it_ends_with_one_complete_note(
+    docs, people, api, worker_factory, docs_env, beat, fake_model
+):
+    alice, _, _, source = people
+    docs.fail_next(r"/content/$", kind="hang", method="PATCH", delay=30)
+    first = worker_factory(**docs_env)
+    job_id = submit(api, docs.token_for(alice), source.id).json()["id"]
+    deadline = time.monotonic() + 30
+    while not docs.requests_to(r"/content/$", "PATCH") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(docs.children(source)) == 1 and not docs.content(docs.children(source)[0])
+    first.kill()
+    worker_factory(**docs_env)
+    job = wait_finished(job_id, timeout=60)
+    assert job.status == "succeeded", job.error
+    notes = docs.children(source)
+    assert len(notes) == 1 and docs.content(notes[0])
+    assert job.result["note"]["document_id"] == notes[0].id
+
+
+def test_docs_down_fails_the_job_clearly_and_writes_nothing(docs, people, api, docs_worker, fake_model):
+    alice, _, _, source = people
+    token = docs.token_for(alice)
+    docs.fail_next(r"/documents/", kind="status", status=503, times=1000)
+    response = submit(api, token, source.id)
+    assert response.status_code == 202  # rights cannot be checked now: the worker checks before any work
+    job = wait_finished(response.json()["id"], timeout=120)
+    assert (job.status, job.error_code) == ("failed", "docs_unavailable")
+    assert docs.children(source) == []
+    assert fake_model.requests == []
