@@ -242,6 +242,8 @@ SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0)
 DOCS_BASE_URL = env("DOCS_BASE_URL")
 DOCS_SERVER_TO_SERVER_TOKEN = env("DOCS_SERVER_TO_SERVER_TOKEN")
 DOCS_TIMEOUT = env_float("DOCS_TIMEOUT", 20.0)
+# Where people open Docs, when suite_ai reaches it at another address (an internal hostname).
+DOCS_PUBLIC_URL = env("DOCS_PUBLIC_URL")
 # How notes are written: "child" (a child document, Yjs content written by suite_ai), "child_upload"
 # (a child created from a markdown upload; needs Docs' CONVERSION_UPLOAD_ENABLED) or "owner_root"
 # (a root document owned by the user, with DOCS_SERVER_TO_SERVER_TOKEN).

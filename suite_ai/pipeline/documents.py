@@ -43,6 +43,7 @@ def docs_client(user_token: str | None = None, *, timeout: float | None = None) 
         user_token=user_token,
         server_token=settings.DOCS_SERVER_TO_SERVER_TOKEN,
         timeout=timeout or settings.DOCS_TIMEOUT,
+        public_url=settings.DOCS_PUBLIC_URL,
     )
 
 
