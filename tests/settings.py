@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("SUITE_AI_DATA_DIR", str(_ROOT / "var" / "test"))
+# One data directory per test session, so two sessions on one machine never share a database.
+os.environ.setdefault("SUITE_AI_DATA_DIR", str(_ROOT / "var" / "test" / str(os.getpid())))
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("SUITE_AI_LOG_LEVEL", "WARNING")
 

@@ -104,6 +104,23 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+_MARKDOWN_STYLES = (*_MARK_ORDER, "code")
+
+
+def _merge_markdown_runs(runs: list[StyledText]) -> list[StyledText]:
+    """Join neighbours that look the same in markdown (colours are not rendered): ``a`` ``b`` → ``ab``."""
+    merged: list[StyledText] = []
+    for run in runs:
+        if not run.text:
+            continue
+        key = {name: True for name in _MARKDOWN_STYLES if run.styles.get(name)}
+        if merged and merged[-1].styles == key:
+            merged[-1] = StyledText(merged[-1].text + run.text, key)
+        else:
+            merged.append(StyledText(run.text, key))
+    return merged
+
+
 class _InlineWriter:
     """Inline content → markdown, keeping marks open across runs (``**a *b***``, not ``**a*****b***``)."""
 
@@ -114,6 +131,7 @@ class _InlineWriter:
     def runs_to_markdown(self, runs: list[StyledText]) -> str:
         out: list[str] = []
         stack: list[str] = []
+        runs = _merge_markdown_runs(runs)
 
         def close_to(depth: int) -> None:
             if len(stack) <= depth:
@@ -255,6 +273,8 @@ class _MarkdownWriter:
             level = block.props.get("level", 1)
             level = level if isinstance(level, int) and 1 <= level <= 6 else 1
             body = _InlineWriter(newline=" ", line_starts=False).inline_to_markdown(content).strip()
+            if body.endswith("#"):  # would be read as the optional closing sequence of an ATX heading
+                body = body[:-1] + "\\#"
             return ("#" * level + " ", body, "") if body else ("", "", "")
         if kind in LIST_TYPES:
             if kind == "numberedListItem":

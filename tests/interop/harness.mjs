@@ -301,21 +301,26 @@ const handlers = {
     return { update: b64(humanEdit(editor, doc, edits)) };
   },
 
-  // Apply updates in the given order to a fresh replica; also merge them with Y.mergeUpdates.
-  async merge({ version, schema, updates }) {
+  // Apply the updates to fresh replicas in each given order (indexes into `updates`, out-of-order
+  // delivery included), and merged with Y.mergeUpdates; report each replica's canonical XML.
+  async merge({ version, schema, updates, orders }) {
     const { editor } = await editorFor(version, schema);
-    const doc = new Y.Doc();
-    for (const update of updates) Y.applyUpdate(doc, unb64(update));
+    const bytes = updates.map(unb64);
+    const replicas = (orders || [updates.map((_, i) => i)]).map((order) => {
+      const doc = new Y.Doc();
+      for (const index of order) Y.applyUpdate(doc, bytes[index]);
+      const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+      return { doc, xml: canonicalXml(doc.getXmlFragment(FRAGMENT)), pending };
+    });
     const merged = new Y.Doc();
-    Y.applyUpdate(merged, Y.mergeUpdates(updates.map(unb64)));
-    const fragment = doc.getXmlFragment(FRAGMENT);
-    const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+    Y.applyUpdate(merged, Y.mergeUpdates(bytes));
+    const first = replicas[0].doc;
     return {
-      xml: canonicalXml(fragment),
+      xml: replicas.map((r) => r.xml),
+      pending: replicas.map((r) => r.pending),
       merged_xml: canonicalXml(merged.getXmlFragment(FRAGMENT)),
-      pending,
-      read: readBlocks(editor, doc),
-      markdown: await editor.blocksToMarkdownLossy(editor.yDocToBlocks(doc, FRAGMENT)),
+      read: readBlocks(editor, first),
+      markdown: await editor.blocksToMarkdownLossy(editor.yDocToBlocks(first, FRAGMENT)),
     };
   },
 

@@ -113,8 +113,13 @@ class NodeHarness:
         result = self.call("human_edit", schema=schema, update=_b64(update), edits=edits)
         return base64.b64decode(result["update"])
 
-    def merge(self, updates: list[bytes], *, schema: str = "docs") -> dict[str, Any]:
-        return self.call("merge", schema=schema, updates=[_b64(u) for u in updates])
+    def merge(
+        self, updates: list[bytes], orders: list[list[int]] | None = None, *, schema: str = "docs"
+    ) -> dict[str, Any]:
+        """Replicas fed ``updates`` in each order (Yjs), plus ``Y.mergeUpdates``; canonical XML of each."""
+        result = self.call("merge", schema=schema, updates=[_b64(u) for u in updates], orders=orders)
+        result["read"]["update"] = base64.b64decode(result["read"]["update"])
+        return result
 
     def close(self) -> None:
         if self.process.poll() is None:
