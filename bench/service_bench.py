@@ -117,7 +117,7 @@ class Stack:
                 ],
                 self.env,
                 log_dir,
-            )  # fmt: skip
+            )
             for i in range(args.workers)
         ]
         for worker in self.workers:
@@ -285,7 +285,8 @@ def main() -> None:
          f"{results['pickup_p50_ms']:.1f} / {results['pickup_p99_ms']:.1f} ms", "p50 ≤ 20 ms"),
         ("overhead ratio, 1 s model, p50 / p99",
          f"{results['overhead_ratio_p50']:.3f} / {results['overhead_ratio_p99']:.3f}", "≤ 1.05"),
-        (f"model calls in flight, {args.workers} worker process(es)", str(results["max_in_flight"]), "≥ 200 per process"),
+        (f"model calls in flight, {args.workers} worker process(es)", str(results["max_in_flight"]),
+         "≥ 200 per process"),
         ("jobs/s, 2 s model", f"{results['jobs_per_second']:.1f}", "≥ 92 (2 × Docs)"),
         ("CPU per job, web + worker", f"{results['cpu_ms_per_job']:.2f} ms "
          f"({results['web_cpu_ms_per_job']:.2f} + {results['worker_cpu_ms_per_job']:.2f})", "≤ 8 ms"),

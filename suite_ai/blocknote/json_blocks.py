@@ -161,7 +161,8 @@ class _Parser:
                 node_content: Any = None
                 if spec.content == "styled":
                     node_content = [
-                        self.text(run, f"{at}.content[{i}]", block_id) for i, run in enumerate(item.get("content") or [])
+                        self.text(run, f"{at}.content[{i}]", block_id)
+                        for i, run in enumerate(item.get("content") or [])
                     ]
                 elif spec.content == "plain":
                     node_content = item.get("content") or ""

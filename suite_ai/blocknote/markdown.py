@@ -26,6 +26,7 @@ from .model import (
     StyledText,
     TableCell,
     TableContent,
+    _tokens,
     inline_plain_text,
     merge_tokens,
     new_block_id,
@@ -230,7 +231,9 @@ def _table_to_markdown(table: TableContent) -> str:
             rowspan = rowspan if isinstance(rowspan, int) and rowspan > 0 else 1
             grid[(row_index, column)] = writer.inline_to_markdown(cell.content).replace("|", "\\|")
             alignments.setdefault(column, str(cell.props.get("textAlignment", "left")))
-            covered.update((r, c) for r in range(row_index, row_index + rowspan) for c in range(column, column + colspan))
+            covered.update(
+                (r, c) for r in range(row_index, row_index + rowspan) for c in range(column, column + colspan)
+            )
             column += colspan
         width = max(width, column)
     width = max([width] + [c + 1 for _, c in covered])
@@ -463,9 +466,7 @@ class _MarkdownReader:
             return
         pieces.append((text, styles, href))
 
-    def _html_inline(
-        self, pieces: list[Any], html: str, counters: dict[str, int], href_stack: list[str]
-    ) -> None:
+    def _html_inline(self, pieces: list[Any], html: str, counters: dict[str, int], href_stack: list[str]) -> None:
         match = _HTML_TAG.match(html.strip())
         if match:
             closing, tag, _ = match.groups()
@@ -551,14 +552,12 @@ class _MarkdownReader:
         return self.block("paragraph", self.inline(inline))
 
     def quote(self, inner: list[Block]) -> Block:
+        """A quote's paragraphs join its text (line breaks between them); other blocks become children."""
         content: list[InlineContent] = []
         rest = list(inner)
         while rest and rest[0].type == "paragraph":
-            paragraph = rest.pop(0)
-            if content:
-                content = merge_tokens([*_as_tokens(content), _HARD_BREAK, *_as_tokens(paragraph.content or [])])
-            else:
-                content = list(paragraph.content or [])  # type: ignore[arg-type]
+            paragraph = _inline_of(rest.pop(0))
+            content = merge_tokens([*_tokens(content), _HARD_BREAK, *_tokens(paragraph)]) if content else paragraph
         return self.block("quote", content, rest)
 
     def list_items(self, tokens: list[Token], index: int) -> tuple[list[Block], int]:
@@ -581,7 +580,7 @@ class _MarkdownReader:
         content: list[InlineContent] = []
         children = inner
         if inner and inner[0].type == "paragraph":
-            content = list(inner[0].content or [])  # type: ignore[arg-type]
+            content = _inline_of(inner[0])
             children = inner[1:]
         task = None
         if content and isinstance(content[0], StyledText):
@@ -641,10 +640,8 @@ def _text_tokens(text: str) -> list[Any]:
     return pieces
 
 
-def _as_tokens(content: list[InlineContent]) -> list[Any]:
-    from .model import _tokens
-
-    return _tokens(content)
+def _inline_of(block: Block) -> list[InlineContent]:
+    return list(block.content) if isinstance(block.content, list) else []
 
 
 def markdown_to_blocks(markdown: str, *, schema: Schema = DOCS_SCHEMA) -> list[Block]:

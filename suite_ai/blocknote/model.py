@@ -87,9 +87,7 @@ class Block:
     def plain_text(self) -> str:
         """The block's own text (not its children's), hard breaks as newlines."""
         if isinstance(self.content, TableContent):
-            return "\n".join(
-                " | ".join(inline_plain_text(cell.content) for cell in row) for row in self.content.rows
-            )
+            return "\n".join(" | ".join(inline_plain_text(cell.content) for cell in row) for row in self.content.rows)
         return inline_plain_text(self.content or [])
 
 

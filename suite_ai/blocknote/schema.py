@@ -279,7 +279,7 @@ def make_block(
     content: list[InlineContent] | TableContent | str | None = None,
     children: Iterable[Block] = (),
     *,
-    id: str | None = None,  # noqa: A002 - mirrors BlockNote's field name
+    id: str | None = None,
     schema: Schema = DOCS_SCHEMA,
     **props: Any,
 ) -> Block:
@@ -343,9 +343,7 @@ def _validate_block(block: Any, schema: Schema, path: str) -> None:
             )
     elif spec.content == "table":
         if not isinstance(content, TableContent):
-            raise InvalidInlineContentError(
-                f"{where}: a table needs table content.", block_id=block.id, path=where
-            )
+            raise InvalidInlineContentError(f"{where}: a table needs table content.", block_id=block.id, path=where)
         _validate_table(content, schema, where, block.id)
     else:
         if not isinstance(content, list):
@@ -355,9 +353,7 @@ def _validate_block(block: Any, schema: Schema, path: str) -> None:
         _validate_inline(content, schema, where, block.id, plain=spec.content == "plain")
 
 
-def _validate_props(
-    props: Any, specs: Mapping[str, PropSpec], where: str, block_id: str | None, owner: str
-) -> None:
+def _validate_props(props: Any, specs: Mapping[str, PropSpec], where: str, block_id: str | None, owner: str) -> None:
     if not isinstance(props, dict):
         raise InvalidBlockPropsError(f"{where} must be an object.", block_id=block_id, path=where)
     for name, value in props.items():
@@ -381,9 +377,7 @@ def _validate_styles(styles: Any, schema: Schema, where: str, block_id: str | No
                 f"{where}: unknown style {name!r} (known: {sorted(schema.styles)}).", block_id=block_id, path=where
             )
         if kind == "boolean" and not isinstance(value, bool):
-            raise InvalidInlineContentError(
-                f"{where}.styles.{name} must be a boolean.", block_id=block_id, path=where
-            )
+            raise InvalidInlineContentError(f"{where}.styles.{name} must be a boolean.", block_id=block_id, path=where)
         if kind == "string" and not isinstance(value, str):
             raise InvalidInlineContentError(f"{where}.styles.{name} must be a string.", block_id=block_id, path=where)
 
@@ -402,7 +396,9 @@ def _validate_inline(content: list[Any], schema: Schema, where: str, block_id: s
         if isinstance(item, StyledText):
             _validate_text(item, schema, at, block_id)
             if plain and any(item.styles.values()):
-                raise InvalidInlineContentError(f"{at}: plain content (code) has no styles.", block_id=block_id, path=at)
+                raise InvalidInlineContentError(
+                    f"{at}: plain content (code) has no styles.", block_id=block_id, path=at
+                )
         elif plain:
             raise InvalidInlineContentError(f"{at}: plain content (code) holds text only.", block_id=block_id, path=at)
         elif isinstance(item, Link):
@@ -461,7 +457,9 @@ def normalize_block(block: Block, schema: Schema = DOCS_SCHEMA) -> Block:
     if isinstance(content, TableContent):
         content = normalize_table(content)
     elif isinstance(content, list):
-        content = normalize_plain(content) if spec is not None and spec.content == "plain" else normalize_inline(content)
+        content = (
+            normalize_plain(content) if spec is not None and spec.content == "plain" else normalize_inline(content)
+        )
     return Block(block.type, dict(block.props), content, [normalize_block(c, schema) for c in block.children], block.id)
 
 

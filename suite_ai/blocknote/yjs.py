@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import binascii
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText, _pycrdt, merge_updates
 
 from .errors import (
     InvalidBase64Error,
@@ -44,6 +44,10 @@ from .model import (
 )
 from .schema import DOCS_SCHEMA, IGNORED_MARKS, TABLE_CELL_PROPS, UNSET, PropSpec, Schema, validate_blocks
 from .yupdate import ID, StructEncoder, decode_state_vector
+
+# pycrdt's native node classes (see _Reader); typed Any because its stubs omit some methods (tag()).
+_RawElement: Any = _pycrdt.XmlElement
+_RawText: Any = _pycrdt.XmlText
 
 #: The root XmlFragment La Suite Docs (and its y-provider) use.
 FRAGMENT_NAME = "document-store"
@@ -145,22 +149,33 @@ def _fragment(doc: Doc, *, create: bool = False) -> XmlFragment | None:
 
 
 class _Reader:
-    """Walks the XML tree the way y-prosemirror + BlockNote's ``docToBlocks`` would render it."""
+    """Walks the XML tree the way y-prosemirror + BlockNote's ``docToBlocks`` would render it.
 
-    def __init__(self, schema: Schema) -> None:
+    Works on pycrdt's native nodes inside one read transaction: the public wrappers open a
+    transaction and allocate an object per access, which made reading several times slower.
+    """
+
+    def __init__(self, schema: Schema, txn: Any) -> None:
         self.schema = schema
+        self.txn = txn
         self.anomalies: list[Anomaly] = []
 
     def note(self, code: str, message: str, block_id: str | None = None) -> None:
         self.anomalies.append(Anomaly(code, message, block_id))
 
+    def children(self, node: Any) -> list[Any]:
+        return node.children(self.txn)
+
+    def attributes(self, element: Any) -> dict[str, Any]:
+        return dict(element.attributes(self.txn))
+
     def read_fragment(self, fragment: XmlFragment | None) -> list[Block]:
         if fragment is None:
             self.note("empty_document", f"The document has no {FRAGMENT_NAME!r} content.")
             return []
-        groups: list[XmlElement] = []
-        for child in fragment.children:
-            if isinstance(child, XmlElement) and child.tag == _BLOCK_GROUP:
+        groups: list[Any] = []
+        for child in self.children(fragment.integrated):
+            if isinstance(child, _RawElement) and child.tag() == _BLOCK_GROUP:
                 groups.append(child)
             else:
                 self.note("unexpected_root_node", f"The fragment holds a {_node_name(child)} outside any blockGroup.")
@@ -177,61 +192,60 @@ class _Reader:
             )
         return blocks
 
-    def read_group(self, group: XmlElement) -> list[Block]:
+    def read_group(self, group: Any) -> list[Block]:
         blocks: list[Block] = []
-        for child in group.children:
-            if not isinstance(child, XmlElement):
+        for child in self.children(group):
+            if not isinstance(child, _RawElement):
                 self.note("unexpected_node", "Text directly inside a blockGroup was skipped.")
                 continue
-            tag = child.tag
+            tag = child.tag()
             if tag == _BLOCK_CONTAINER:
-                block = self.read_container(child)
+                blocks.append(self.read_container(child))
             elif tag == _BLOCK_GROUP:
                 self.note("unexpected_node", "A blockGroup directly inside a blockGroup was flattened.")
                 blocks.extend(self.read_group(child))
-                continue
             else:
-                block = self.read_opaque(child)
-            if block is not None:
-                blocks.append(block)
+                blocks.append(self.read_opaque(child))
         return blocks
 
-    def read_opaque(self, element: XmlElement) -> Block:
+    def read_opaque(self, element: Any) -> Block:
         """A block-level node this schema does not know (e.g. multi-column): kept, flagged, never written."""
-        attrs = dict(element.attributes)
+        attrs = self.attributes(element)
         block_id = attrs.pop("id", None)
         block_id = block_id if isinstance(block_id, str) and block_id else new_block_id()
-        self.note("unknown_block_type", f"Block type {element.tag!r} is not in the {self.schema.name} schema.", block_id)
+        tag = str(element.tag())
+        self.note("unknown_block_type", f"Block type {tag!r} is not in the {self.schema.name} schema.", block_id)
         children: list[Block] = []
-        for child in element.children:
-            if isinstance(child, XmlElement):
-                if child.tag == _BLOCK_CONTAINER:
+        for child in self.children(element):
+            if isinstance(child, _RawElement):
+                child_tag = child.tag()
+                if child_tag == _BLOCK_CONTAINER:
                     children.append(self.read_container(child))
-                elif child.tag == _BLOCK_GROUP:
+                elif child_tag == _BLOCK_GROUP:
                     children.extend(self.read_group(child))
                 else:
                     children.append(self.read_opaque(child))
-        return Block(str(element.tag), {k: v for k, v in attrs.items() if v is not None}, None, children, block_id)
+        return Block(tag, {k: v for k, v in attrs.items() if v is not None}, None, children, block_id)
 
-    def read_container(self, container: XmlElement) -> Block:
-        container_attrs = dict(container.attributes)
+    def read_container(self, container: Any) -> Block:
+        container_attrs = self.attributes(container)
         raw_id = container_attrs.pop("id", None)
         if isinstance(raw_id, str) and raw_id:
             block_id = raw_id
         else:
             block_id = new_block_id()
             self.note("missing_block_id", "A block has no id; the editor gives it a new one on load.", block_id)
-        content_node: XmlElement | None = None
+        content_node: Any = None
         children: list[Block] = []
-        for child in container.children:
-            if not isinstance(child, XmlElement):
+        for child in self.children(container):
+            if not isinstance(child, _RawElement):
                 self.note("unexpected_node", "Text directly inside a blockContainer was skipped.", block_id)
-            elif child.tag == _BLOCK_GROUP:
+            elif child.tag() == _BLOCK_GROUP:
                 children.extend(self.read_group(child))
             elif content_node is None:
                 content_node = child
             else:
-                self.note("unexpected_node", f"Extra node {child.tag!r} in a block was skipped.", block_id)
+                self.note("unexpected_node", f"Extra node {child.tag()!r} in a block was skipped.", block_id)
         legacy = {name: value for name, value in container_attrs.items() if value is not None}
         if legacy:
             self.note(
@@ -243,22 +257,20 @@ class _Reader:
         if content_node is None:
             self.note("missing_block_content", "A block has no content node; read as an empty paragraph.", block_id)
             return Block("paragraph", self.schema.block("paragraph").defaults(), [], children, block_id)
-        block_type = str(content_node.tag)
+        block_type = str(content_node.tag())
         spec = self.schema.blocks.get(block_type)
         if spec is None:
             opaque = self.read_opaque(content_node)
             return Block(block_type, opaque.props, None, children + opaque.children, block_id)
-        content_attrs = dict(content_node.attributes)
+        content_attrs = self.attributes(content_node)
         props = self.read_props(content_attrs, spec.props, block_id, block_type)
         if legacy:
-            _migrate_legacy_props(props, legacy, content_attrs, spec.prop_map)
+            _migrate_legacy_props(props, legacy, content_attrs, self.schema.prop_map(block_type))
         content: Any
         if spec.content == "inline":
             content = self.read_inline(content_node, block_id)
         elif spec.content == "plain":
-            text = "".join(
-                str(run) if isinstance(run, str) else "" for run, _ in self._text_runs(content_node, block_id)
-            )
+            text = "".join(run for run, _ in self._text_runs(content_node) if isinstance(run, str))
             content = [StyledText(text, {})] if text else []
         elif spec.content == "table":
             content = self.read_table(content_node, block_id)
@@ -278,53 +290,55 @@ class _Reader:
                 continue
             if isinstance(value, float) and spec.kind in ("integer", "number") and value.is_integer():
                 value = int(value)
-            problem = spec.check(value) if value is not None else "is null"
-            if problem is not None:
-                self.note("invalid_prop_value", f"{owner}.{spec.name} {problem}; shown as stored.", block_id)
+            if value != spec.default or type(value) is not type(spec.default):
+                problem = spec.check(value) if value is not None else "is null"
+                if problem is not None:
+                    self.note("invalid_prop_value", f"{owner}.{spec.name} {problem}; shown as stored.", block_id)
             props[spec.name] = value
         return props
 
-    def _text_runs(self, element: XmlElement, block_id: str) -> Iterator[tuple[Any, dict[str, Any] | None]]:
-        for child in element.children:
-            if isinstance(child, XmlText):
-                yield from child.diff()
-            elif isinstance(child, XmlElement):
+    def _text_runs(self, element: Any) -> Iterator[tuple[Any, dict[str, Any] | None]]:
+        txn = self.txn
+        for child in element.children(txn):
+            if isinstance(child, _RawText):
+                yield from child.diff(txn)
+            elif isinstance(child, _RawElement):
                 yield child, None
 
-    def read_inline(self, element: XmlElement, block_id: str) -> list[InlineContent]:
+    def read_inline(self, element: Any, block_id: str) -> list[InlineContent]:
         tokens: list[Any] = []
-        for value, attrs in self._text_runs(element, block_id):
-            if isinstance(value, XmlElement):
-                tag = value.tag
-                if tag == _HARD_BREAK_TAG:
-                    tokens.append(_HARD_BREAK)
-                    continue
-                spec = self.schema.inline.get(str(tag))
-                if spec is None:
-                    self.note("unknown_inline_node", f"Inline node {tag!r} is not in the schema; skipped.", block_id)
-                    continue
-                node_props = self.read_props(dict(value.attributes), spec.props, block_id, str(tag))
-                node_content: Any = None
-                if spec.content == "styled":
-                    node_content = self.read_inline(value, block_id)
-                elif spec.content == "plain":
-                    node_content = "".join(str(v) for v, _ in self._text_runs(value, block_id) if isinstance(v, str))
-                tokens.append(InlineNode(str(tag), node_props, node_content))
+        for value, attrs in self._text_runs(element):
+            if isinstance(value, str):
+                if value:
+                    if attrs:
+                        styles, href = self.read_marks(attrs, block_id)
+                        tokens.append((value, styles, href))
+                    else:
+                        tokens.append((value, {}, None))
                 continue
-            if not isinstance(value, str):
+            if not isinstance(value, _RawElement):
                 self.note("unexpected_embed", "A non-text embed inside text was skipped.", block_id)
                 continue
-            if not value:
+            tag = value.tag()
+            if tag == _HARD_BREAK_TAG:
+                tokens.append(_HARD_BREAK)
                 continue
-            styles, href = self.read_marks(attrs, block_id)
-            tokens.append((value, styles, href))
+            spec = self.schema.inline.get(str(tag))
+            if spec is None:
+                self.note("unknown_inline_node", f"Inline node {tag!r} is not in the schema; skipped.", block_id)
+                continue
+            node_props = self.read_props(self.attributes(value), spec.props, block_id, str(tag))
+            node_content: Any = None
+            if spec.content == "styled":
+                node_content = self.read_inline(value, block_id)
+            elif spec.content == "plain":
+                node_content = "".join(v for v, _ in self._text_runs(value) if isinstance(v, str))
+            tokens.append(InlineNode(str(tag), node_props, node_content))
         return merge_tokens(tokens)
 
-    def read_marks(self, attrs: dict[str, Any] | None, block_id: str) -> tuple[dict[str, Any], str | None]:
+    def read_marks(self, attrs: dict[str, Any], block_id: str) -> tuple[dict[str, Any], str | None]:
         styles: dict[str, Any] = {}
         href: str | None = None
-        if not attrs:
-            return styles, href
         for key, value in attrs.items():
             if value is None:
                 continue
@@ -352,23 +366,24 @@ class _Reader:
                 )
         return styles, href
 
-    def read_table(self, table: XmlElement, block_id: str) -> TableContent:
+    def read_table(self, table: Any, block_id: str) -> TableContent:
         rows: list[list[TableCell]] = []
         header: list[list[bool]] = []
         widths: list[int | float | None] = []
-        for row_index, row in enumerate(table.children):
-            if not isinstance(row, XmlElement) or row.tag != "tableRow":
+        for row in self.children(table):
+            if not isinstance(row, _RawElement) or row.tag() != "tableRow":
                 self.note("unexpected_node", "A table holds something other than rows; skipped.", block_id)
                 continue
             cells: list[TableCell] = []
             flags: list[bool] = []
-            for cell in row.children:
-                if not isinstance(cell, XmlElement) or cell.tag not in ("tableCell", "tableHeader"):
+            for cell in self.children(row):
+                tag = cell.tag() if isinstance(cell, _RawElement) else None
+                if tag not in ("tableCell", "tableHeader"):
                     self.note("unexpected_node", "A table row holds something other than cells; skipped.", block_id)
                     continue
-                attrs = dict(cell.attributes)
-                props = self.read_props(attrs, TABLE_CELL_PROPS, block_id, str(cell.tag))
-                if row_index == 0 or not rows:
+                attrs = self.attributes(cell)
+                props = self.read_props(attrs, TABLE_CELL_PROPS, block_id, str(tag))
+                if not rows:  # column widths come from the first row, as in BlockNote
                     colwidth = attrs.get("colwidth")
                     if isinstance(colwidth, list):
                         widths.extend(_number_or_none(width) for width in colwidth)
@@ -376,18 +391,22 @@ class _Reader:
                         span = props.get("colspan", 1)
                         widths.extend([None] * (span if isinstance(span, int) and span > 0 else 1))
                 content: list[InlineContent] = []
-                for paragraph in cell.children:
-                    if not isinstance(paragraph, XmlElement):
+                for paragraph in self.children(cell):
+                    if not isinstance(paragraph, _RawElement):
                         continue
                     part = self.read_inline(paragraph, block_id)
                     if content and part:
                         last, first = content[-1], part[0]
-                        if isinstance(last, StyledText) and isinstance(first, StyledText) and last.styles == first.styles:
+                        if (
+                            isinstance(last, StyledText)
+                            and isinstance(first, StyledText)
+                            and last.styles == first.styles
+                        ):
                             last.text += "\n" + first.text
                             part = part[1:]
                     content.extend(part)
                 cells.append(TableCell(content, props))
-                flags.append(cell.tag == "tableHeader")
+                flags.append(tag == "tableHeader")
             rows.append(cells)
             header.append(flags)
         header_rows = sum(1 for flags in header if all(flags)) or None
@@ -413,7 +432,11 @@ def _migrate_legacy_props(
             if name in specs:
                 props[name] = colours.get(name, specs[name].default)
     alignment = legacy.get("textAlignment")
-    if "textAlignment" in specs and "textAlignment" not in content_attrs and specs["textAlignment"].check(alignment) is None:
+    if (
+        "textAlignment" in specs
+        and "textAlignment" not in content_attrs
+        and specs["textAlignment"].check(alignment) is None
+    ):
         props["textAlignment"] = alignment
 
 
@@ -433,14 +456,15 @@ def _number_or_none(value: Any) -> int | float | None:
 
 
 def _node_name(node: Any) -> str:
-    return f"<{node.tag}>" if isinstance(node, XmlElement) else "text node"
+    return f"<{node.tag()}>" if isinstance(node, _RawElement) else "text node"
 
 
 def read_doc(doc: Doc, *, schema: Schema = DOCS_SCHEMA) -> ReadResult:
     """The blocks of a loaded pycrdt Doc, as the editor shows them, plus anomalies."""
-    reader = _Reader(schema)
-    with doc.transaction():
-        blocks = reader.read_fragment(_fragment(doc))
+    fragment = _fragment(doc)
+    with doc.transaction() as txn:
+        reader = _Reader(schema, txn._txn)
+        blocks = reader.read_fragment(fragment)
     return ReadResult(blocks, reader.anomalies)
 
 
@@ -483,7 +507,7 @@ def _mark_attrs(styles: dict[str, Any], href: str | None, schema: Schema) -> dic
     return attrs
 
 
-def _inline_pieces(content: list[InlineContent], schema: Schema) -> list[Any]:
+def _inline_pieces(content: Sequence[InlineContent], schema: Schema) -> list[Any]:
     """Inline content → ``(text, mark attrs)`` runs, hard breaks and inline nodes, in order."""
     pieces: list[Any] = []
 
@@ -526,7 +550,9 @@ def _cell_layout(table: TableContent) -> list[list[tuple[TableCell, str, dict[st
                 column += 1
             colspan = int(cell.props.get("colspan", 1) or 1)
             rowspan = int(cell.props.get("rowspan", 1) or 1)
-            occupied.update((r, c) for r in range(row_index, row_index + rowspan) for c in range(column, column + colspan))
+            occupied.update(
+                (r, c) for r in range(row_index, row_index + rowspan) for c in range(column, column + colspan)
+            )
             attrs = _prop_attrs(cell.props, TABLE_CELL_PROPS)
             if colspan > 1:
                 attrs["colwidth"] = [widths[column + i] if column + i < len(widths) else None for i in range(colspan)]
@@ -546,7 +572,7 @@ class _EncodingWriter:
         self.schema = schema
         self.encoder = encoder
 
-    def inline(self, element: ID, content: list[InlineContent]) -> None:
+    def inline(self, element: ID, content: Sequence[InlineContent]) -> None:
         encoder = self.encoder
         last: ID | None = None
         runs: list[tuple[str, dict[str, Any]]] = []
@@ -618,7 +644,7 @@ class _ApiWriter:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def inline(self, element: XmlElement, content: list[InlineContent]) -> None:
+    def inline(self, element: XmlElement, content: Sequence[InlineContent]) -> None:
         text: XmlText | None = None
         offset = 0  # pycrdt text offsets are UTF-8 bytes
         for piece in _inline_pieces(content, self.schema):
@@ -959,7 +985,11 @@ class BlockNoteDocument:
 
 
 def insert_blocks_update(
-    update: bytes, blocks: list[Block], *, after: str | None = None, schema: Schema = DOCS_SCHEMA,
+    update: bytes,
+    blocks: list[Block],
+    *,
+    after: str | None = None,
+    schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
 ) -> EditResult:
     """Current state (bytes) + blocks → incremental update inserting them after ``after`` / at the end."""
@@ -967,7 +997,12 @@ def insert_blocks_update(
 
 
 def replace_blocks_update(
-    update: bytes, first_id: str, last_id: str | None, blocks: list[Block], *, schema: Schema = DOCS_SCHEMA,
+    update: bytes,
+    first_id: str,
+    last_id: str | None,
+    blocks: list[Block],
+    *,
+    schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
 ) -> EditResult:
     """Current state (bytes) → incremental update replacing the sibling range first…last."""
@@ -976,7 +1011,11 @@ def replace_blocks_update(
 
 
 def append_children_update(
-    update: bytes, parent_id: str, blocks: list[Block], *, schema: Schema = DOCS_SCHEMA,
+    update: bytes,
+    parent_id: str,
+    blocks: list[Block],
+    *,
+    schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
 ) -> EditResult:
     """Current state (bytes) → incremental update appending children to block ``parent_id``."""

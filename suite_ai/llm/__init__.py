@@ -5,7 +5,7 @@
 - ``gateway.get_gateway(settings) -> Gateway``: one shared, thread-safe mistralai client per process;
   ``stream_chat`` / ``chat`` / ``astream_chat`` / ``achat`` return a ``ChatResult``.
 - ``errors.ModelError(code, message, retryable, retry_after)``; ``retry_delay(error, attempt)``.
-- ``prompts.build_prompt`` (+ map/reduce), versioned; ``catalogue.catalogue()`` for the API.
+- ``prompts.build_prompt`` (+ map/reduce), versioned.
 - ``tokens``: offline tekken counts, free estimates, ``Calibration`` from API usage.
 - ``chunking.chunk_segments``; ``engine.LongInputEngine`` (parallel map, log-depth reduce,
   checkpoints, progress, cancellation); ``ratelimit.RateLimiter`` (Redis, shared);

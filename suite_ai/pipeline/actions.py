@@ -51,6 +51,9 @@ class Action:
     scope: tuple[str, ...] = ("selection", "document")
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", (*self.options, _PROMPT_LANG))
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -64,6 +67,8 @@ class Action:
         }
 
 
+# The language the model's instructions are written in; by default the text's own.
+_PROMPT_LANG = Option("lang", str, choices=("fr", "en"), description="language of the instructions to the model")
 _LANGUAGE = Option("language", str, required=True, choices=tuple(LANGUAGES), description="target language (ISO 639-1)")
 _INSTRUCTION = Option(
     "instruction", str, required=True, max_length=INSTRUCTION_MAX_LENGTH, description="what to do with the text"

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from suite_ai.llm.config import LLMSettings
+from suite_ai.llm.engine import Plan, plan_for
 from suite_ai.llm.errors import ModelError
-from suite_ai.llm.gateway import ChatResult, Gateway, LLMSettings, get_gateway
+from suite_ai.llm.gateway import ChatResult, Gateway, get_gateway
 from suite_ai.llm.ratelimit import Limits, RateLimiter
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.context import CallUsage, JobContext, JobFailure
@@ -24,7 +26,15 @@ def llm_settings() -> LLMSettings:
         server_url=settings.MISTRAL_SERVER_URL,
         model=str(settings.MISTRAL_MODEL),
         model_long=str(settings.MISTRAL_MODEL_LONG),
+        context_tokens=settings.MISTRAL_CONTEXT_TOKENS or None,
+        chunk_tokens=settings.SUITE_AI_CHUNK_TOKENS,
+        max_input_tokens=settings.SUITE_AI_MAX_INPUT_TOKENS,
+        map_concurrency=settings.SUITE_AI_MAP_CONCURRENCY,
+        requests_per_minute=settings.SUITE_AI_MODEL_RPM,
+        tokens_per_minute=settings.SUITE_AI_MODEL_TPM,
+        redis_url=settings.REDIS_URL,
         timeout_s=settings.MISTRAL_TIMEOUT,
+        extractive_fallback=settings.SUITE_AI_EXTRACTIVE_FALLBACK,
     )
 
 
@@ -32,8 +42,8 @@ def gateway() -> Gateway:
     return get_gateway(llm_settings())
 
 
-def model_for(action: Action) -> str:
-    return str(settings.MISTRAL_MODEL_LONG if action.writes_note else settings.MISTRAL_MODEL)
+def plan(action: Action, attempt: int) -> Plan:
+    return plan_for(llm_settings(), action.name, attempt=attempt)
 
 
 def job_failure(error: ModelError) -> JobFailure:
@@ -41,20 +51,13 @@ def job_failure(error: ModelError) -> JobFailure:
 
 
 def limiter() -> RateLimiter:
-    return _limiter(settings.SUITE_AI_MODEL_RPM, settings.SUITE_AI_MODEL_TPM, settings.REDIS_URL)
+    config = llm_settings()
+    return _limiter(config.limits(), config.redis_url)
 
 
 @functools.cache
-def _limiter(rpm: int, tpm: int, redis_url: str | None) -> RateLimiter:
-    return RateLimiter(Limits(requests_per_minute=rpm, tokens_per_minute=tpm), redis_url)
-
-
-def plan_settings() -> dict[str, int]:
-    return {
-        "chunk_tokens": settings.SUITE_AI_CHUNK_TOKENS,
-        "max_input_tokens": settings.SUITE_AI_MAX_INPUT_TOKENS,
-        "max_parallel": settings.SUITE_AI_MAP_CONCURRENCY,
-    }
+def _limiter(limits: Limits, redis_url: str | None) -> RateLimiter:
+    return RateLimiter(limits, redis_url)
 
 
 def extractive_fallback_allowed(error: ModelError) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from suite_ai.lasuite_docs import DocsClient, DocsError, NoteMode, NoteOutcome, NoteRef, write_note
-from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine
 from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.blocks import note_document
@@ -23,8 +23,7 @@ from suite_ai.pipeline.model import (
     job_failure,
     limiter,
     model_configured,
-    model_for,
-    plan_settings,
+    plan,
     usage_of,
 )
 from suite_ai.pipeline.provenance import References, link_citations, tag
@@ -76,7 +75,7 @@ def _generate(context: JobContext, action: Action, source: Source) -> tuple[str,
         ),
     )
     try:
-        outcome = engine.run(action.name, tagged, context.options, Plan(model_for(action), **plan_settings()))
+        outcome = engine.run(action.name, tagged, context.options, plan(action, context.attempt))
     except Cancelled:
         raise JobCancelled() from None
     except ModelError as error:

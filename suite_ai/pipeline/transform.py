@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Plan
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine
 from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.blocks import result_blocks
@@ -14,8 +14,7 @@ from suite_ai.pipeline.model import (
     job_failure,
     limiter,
     model_configured,
-    model_for,
-    plan_settings,
+    plan,
     usage_of,
 )
 from suite_ai.pipeline.sources import Source, load_source
@@ -39,7 +38,7 @@ def run(context: JobContext, action: Action) -> ActionOutcome:
         ),
     )
     try:
-        outcome = engine.run(action.name, source.segments, context.options, Plan(model_for(action), **plan_settings()))
+        outcome = engine.run(action.name, source.segments, context.options, plan(action, context.attempt))
     except Cancelled:
         raise JobCancelled() from None
     except ModelError as error:

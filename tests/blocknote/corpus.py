@@ -81,8 +81,14 @@ def cell(*parts: Any, **props: Any) -> TableCell:
     return TableCell(_content(parts), {**base, **props})
 
 
-def table(rows: list[list[TableCell]], *, header_rows: int | None = 1, header_cols: int | None = None,
-          widths: list[int | float | None] | None = None, **props: Any) -> Block:
+def table(
+    rows: list[list[TableCell]],
+    *,
+    header_rows: int | None = 1,
+    header_cols: int | None = None,
+    widths: list[int | float | None] | None = None,
+    **props: Any,
+) -> Block:
     columns = sum(c.props["colspan"] for c in rows[0])
     content = TableContent(rows, widths if widths is not None else [None] * columns, header_rows, header_cols)
     return make_block("table", content, **props)
@@ -128,13 +134,27 @@ def doc_compte_rendu() -> list[Block]:
 def doc_marks() -> list[Block]:
     return [
         p(
-            t("gras", bold=True), " ", t("italique", italic=True), " ", t("souligné", underline=True), " ",
-            t("barré", strike=True), " ", t("code_inline()", code=True), " ",
-            t("gras-italique", bold=True, italic=True), " ", t("tout", bold=True, italic=True, underline=True,
-                                                             strike=True),
+            t("gras", bold=True),
+            " ",
+            t("italique", italic=True),
+            " ",
+            t("souligné", underline=True),
+            " ",
+            t("barré", strike=True),
+            " ",
+            t("code_inline()", code=True),
+            " ",
+            t("gras-italique", bold=True, italic=True),
+            " ",
+            t("tout", bold=True, italic=True, underline=True, strike=True),
         ),
-        p(t("rouge", textColor="red"), " et ", t("surligné", backgroundColor="yellow"), " et ",
-          t("les deux", textColor="blue", backgroundColor="gray", bold=True)),
+        p(
+            t("rouge", textColor="red"),
+            " et ",
+            t("surligné", backgroundColor="yellow"),
+            " et ",
+            t("les deux", textColor="blue", backgroundColor="gray", bold=True),
+        ),
     ]
 
 
@@ -164,12 +184,18 @@ def doc_empty_blocks() -> list[Block]:
 
 def doc_nested_lists() -> list[Block]:
     return [
-        li("Niveau 1", children=[
-            li("Niveau 2", children=[
-                li("Niveau 3", children=[li("Niveau 4 🚀", children=[ol("Niveau 5 numéroté")])]),
-            ]),
-            ol("Numéroté dans une puce"),
-        ]),
+        li(
+            "Niveau 1",
+            children=[
+                li(
+                    "Niveau 2",
+                    children=[
+                        li("Niveau 3", children=[li("Niveau 4 🚀", children=[ol("Niveau 5 numéroté")])]),
+                    ],
+                ),
+                ol("Numéroté dans une puce"),
+            ],
+        ),
         li("Retour au niveau 1"),
     ]
 
@@ -177,11 +203,13 @@ def doc_nested_lists() -> list[Block]:
 def doc_table_simple() -> list[Block]:
     return [
         h(2, "Tableau des effectifs"),
-        table([
-            [cell("Service"), cell("ETP"), cell("Évolution")],
-            [cell("Ressources humaines"), cell("12,5"), cell("+3 %")],
-            [cell("Affaires juridiques"), cell("8"), cell(t("−1", bold=True))],
-        ]),
+        table(
+            [
+                [cell("Service"), cell("ETP"), cell("Évolution")],
+                [cell("Ressources humaines"), cell("12,5"), cell("+3 %")],
+                [cell("Affaires juridiques"), cell("8"), cell(t("−1", bold=True))],
+            ]
+        ),
     ]
 
 
@@ -240,9 +268,13 @@ def doc_hard_breaks() -> list[Block]:
 
 def doc_links() -> list[Block]:
     return [
-        p("Voir ", a("https://www.service-public.fr", "service-public.fr"), " et ",
-          a("https://www.data.gouv.fr/fr/datasets/?q=é", t("data.gouv", bold=True), " ", t("(jeux)", italic=True)),
-          "."),
+        p(
+            "Voir ",
+            a("https://www.service-public.fr", "service-public.fr"),
+            " et ",
+            a("https://www.data.gouv.fr/fr/datasets/?q=é", t("data.gouv", bold=True), " ", t("(jeux)", italic=True)),
+            ".",
+        ),
         p(a("mailto:contact@interieur.gouv.fr", "contact@interieur.gouv.fr")),
         li(a("https://example.org/a", "lien A"), a("https://example.org/b", "lien B")),
     ]
@@ -262,8 +294,14 @@ def doc_headings() -> list[Block]:
 
 def doc_media() -> list[Block]:
     return [
-        make_block("image", url="https://docs.numerique.gouv.fr/media/logo.png", name="logo.png",
-                   caption="Logo de la direction", previewWidth=512, textAlignment="center"),
+        make_block(
+            "image",
+            url="https://docs.numerique.gouv.fr/media/logo.png",
+            name="logo.png",
+            caption="Logo de la direction",
+            previewWidth=512,
+            textAlignment="center",
+        ),
         make_block("image", url="https://example.org/sans-largeur.jpg"),
         make_block("file", url="https://example.org/rapport.pdf", name="rapport.pdf", caption="Rapport annuel"),
         make_block("video", url="https://example.org/presentation.mp4", name="presentation.mp4", showPreview=False),
@@ -315,8 +353,13 @@ def doc_callout() -> list[Block]:
 def doc_docs_blocks() -> list[Block]:
     return [
         make_block("pdf", url="https://example.org/arrete.pdf", name="arrete.pdf", caption="Arrêté", previewWidth=600),
-        make_block("uploadLoader", information="Téléversement en cours…", type="loading",
-                   blockUploadName="annexe.docx", blockUploadType="file"),
+        make_block(
+            "uploadLoader",
+            information="Téléversement en cours…",
+            type="loading",
+            blockUploadName="annexe.docx",
+            blockUploadType="file",
+        ),
         make_block("pageBreak"),
         p("Après le saut de page"),
     ]
@@ -385,18 +428,27 @@ def doc_whitespace() -> list[Block]:
 
 def doc_deep_mixed_nesting() -> list[Block]:
     return [
-        ol("Étape 1", children=[
-            todo(False, "Sous-tâche", children=[quote("Remarque", children=[code("x = 1", "python")])]),
-            toggle("Dépliable", children=[table([[cell("a"), cell("b")]])]),
-        ]),
+        ol(
+            "Étape 1",
+            children=[
+                todo(False, "Sous-tâche", children=[quote("Remarque", children=[code("x = 1", "python")])]),
+                toggle("Dépliable", children=[table([[cell("a"), cell("b")]])]),
+            ],
+        ),
         ol("Étape 2", children=[make_block("image", url="https://example.org/schema.png", name="schema.png")]),
     ]
 
 
 def doc_marks_adjacent() -> list[Block]:
     return [
-        p(t("a", bold=True), t("b", bold=True, italic=True), t("c", italic=True), t("d"), t("e", code=True),
-          t("f", code=True, bold=True)),
+        p(
+            t("a", bold=True),
+            t("b", bold=True, italic=True),
+            t("c", italic=True),
+            t("d"),
+            t("e", code=True),
+            t("f", code=True, bold=True),
+        ),
         p(t(" espace au début", bold=True), t("fin avec espace ", italic=True), "suite"),
     ]
 

@@ -20,8 +20,24 @@ from suite_ai.blocknote.schema import DOCS_SCHEMA, UNSET
 # Text: accents, emoji (astral plane: UTF-16 surrogate pairs in Yjs, 4 UTF-8 bytes in pycrdt),
 # markdown-special characters and hard breaks.
 PIECES = st.sampled_from(
-    list("abcdefghij ABCXYZ 0123456789 éèàçôÉœ«»’…—–")
-    + ["🚀", "👩🏽‍💻", "🇫🇷", "\n", "*", "_", "`", "[", "]", "<", "&", "#", "|", "ﬁ", "\t"]
+    [
+        *list("abcdefghij ABCXYZ 0123456789 éèàçôÉœ«»’…—–"),
+        "🚀",
+        "👩🏽\u200d💻",
+        "🇫🇷",
+        "\n",
+        "*",
+        "_",
+        "`",
+        "[",
+        "]",
+        "<",
+        "&",
+        "#",
+        "|",
+        "ﬁ",
+        "\t",
+    ]
 )
 TEXT = st.lists(PIECES, max_size=24).map("".join)
 NON_EMPTY_TEXT = st.lists(PIECES, min_size=1, max_size=24).map("".join)
@@ -106,9 +122,7 @@ def table_content(draw: st.DrawFn, *, docs: bool) -> TableContent:
             "textAlignment": ALIGN,
         }
     )
-    grid = [
-        [TableCell(draw(inline(docs=docs)), draw(cell_props)) for _ in range(columns)] for _ in range(rows)
-    ]
+    grid = [[TableCell(draw(inline(docs=docs)), draw(cell_props)) for _ in range(columns)] for _ in range(rows)]
     widths = draw(st.lists(st.one_of(st.none(), st.integers(50, 400)), min_size=columns, max_size=columns))
     header_rows = draw(st.one_of(st.none(), st.integers(1, rows)))
     header_cols = draw(st.one_of(st.none(), st.integers(1, columns)))
@@ -116,8 +130,20 @@ def table_content(draw: st.DrawFn, *, docs: bool) -> TableContent:
 
 
 DEFAULT_TYPES = [
-    "paragraph", "heading", "bulletListItem", "numberedListItem", "checkListItem", "toggleListItem", "quote",
-    "codeBlock", "divider", "image", "video", "audio", "file", "table",
+    "paragraph",
+    "heading",
+    "bulletListItem",
+    "numberedListItem",
+    "checkListItem",
+    "toggleListItem",
+    "quote",
+    "codeBlock",
+    "divider",
+    "image",
+    "video",
+    "audio",
+    "file",
+    "table",
 ]
 DOCS_TYPES = ["callout", "pdf", "uploadLoader", "pageBreak"]
 

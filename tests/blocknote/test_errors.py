@@ -27,8 +27,16 @@ def test_every_error_has_a_stable_snake_case_code_and_a_message() -> None:
         assert error.as_dict() == {"code": cls.code, "message": "Quelque chose ne va pas.", "block_id": "b1"}
         assert isinstance(error, bn.BlockNoteError) and isinstance(error, ValueError)
     assert {
-        "invalid_base64", "invalid_yjs_update", "ydoc_too_large", "missing_document_store", "unknown_block_type",
-        "invalid_block_props", "unknown_block_id", "duplicate_block_id", "invalid_inline_content", "invalid_blocks",
+        "invalid_base64",
+        "invalid_yjs_update",
+        "ydoc_too_large",
+        "missing_document_store",
+        "unknown_block_type",
+        "invalid_block_props",
+        "unknown_block_id",
+        "duplicate_block_id",
+        "invalid_inline_content",
+        "invalid_blocks",
         "invalid_edit",
     } <= codes
 

@@ -15,10 +15,17 @@ EDITOR_JSON = [
     {
         "id": "h1",
         "type": "heading",
-        "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left", "level": 1,
-                  "isToggleable": False},
-        "content": [{"type": "text", "text": "Titre ", "styles": {}},
-                    {"type": "text", "text": "gras", "styles": {"bold": True}}],
+        "props": {
+            "backgroundColor": "default",
+            "textColor": "default",
+            "textAlignment": "left",
+            "level": 1,
+            "isToggleable": False,
+        },
+        "content": [
+            {"type": "text", "text": "Titre ", "styles": {}},
+            {"type": "text", "text": "gras", "styles": {"bold": True}},
+        ],
         "children": [],
     },
     {
@@ -32,13 +39,22 @@ EDITOR_JSON = [
             {"type": "text", "text": " ligne2", "styles": {"textColor": "red"}},
         ],
         "children": [
-            {"id": "n1", "type": "numberedListItem",
-             "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left"},
-             "content": [{"type": "text", "text": "un", "styles": {}}], "children": []},
+            {
+                "id": "n1",
+                "type": "numberedListItem",
+                "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left"},
+                "content": [{"type": "text", "text": "un", "styles": {}}],
+                "children": [],
+            },
         ],
     },
-    {"id": "c1", "type": "codeBlock", "props": {"language": "python"},
-     "content": [{"type": "text", "text": "print(1)", "styles": {}}], "children": []},
+    {
+        "id": "c1",
+        "type": "codeBlock",
+        "props": {"language": "python"},
+        "content": [{"type": "text", "text": "print(1)", "styles": {}}],
+        "children": [],
+    },
     {
         "id": "t1",
         "type": "table",
@@ -48,32 +64,77 @@ EDITOR_JSON = [
             "columnWidths": [None, 120],
             "headerRows": 1,
             "rows": [
-                {"cells": [
-                    {"type": "tableCell", "content": [{"type": "text", "text": "A", "styles": {}}],
-                     "props": {"colspan": 1, "rowspan": 1, "backgroundColor": "default", "textColor": "default",
-                               "textAlignment": "left"}},
-                    {"type": "tableCell", "content": [],
-                     "props": {"colspan": 1, "rowspan": 1, "backgroundColor": "default", "textColor": "default",
-                               "textAlignment": "center"}},
-                ]},
-                {"cells": [
-                    {"type": "tableCell", "content": [{"type": "text", "text": "1", "styles": {}}],
-                     "props": {"colspan": 2, "rowspan": 1, "backgroundColor": "yellow", "textColor": "default",
-                               "textAlignment": "left"}},
-                ]},
+                {
+                    "cells": [
+                        {
+                            "type": "tableCell",
+                            "content": [{"type": "text", "text": "A", "styles": {}}],
+                            "props": {
+                                "colspan": 1,
+                                "rowspan": 1,
+                                "backgroundColor": "default",
+                                "textColor": "default",
+                                "textAlignment": "left",
+                            },
+                        },
+                        {
+                            "type": "tableCell",
+                            "content": [],
+                            "props": {
+                                "colspan": 1,
+                                "rowspan": 1,
+                                "backgroundColor": "default",
+                                "textColor": "default",
+                                "textAlignment": "center",
+                            },
+                        },
+                    ]
+                },
+                {
+                    "cells": [
+                        {
+                            "type": "tableCell",
+                            "content": [{"type": "text", "text": "1", "styles": {}}],
+                            "props": {
+                                "colspan": 2,
+                                "rowspan": 1,
+                                "backgroundColor": "yellow",
+                                "textColor": "default",
+                                "textAlignment": "left",
+                            },
+                        },
+                    ]
+                },
             ],
         },
         "children": [],
     },
     {"id": "d1", "type": "divider", "props": {}, "children": []},
-    {"id": "i1", "type": "image",
-     "props": {"textAlignment": "left", "backgroundColor": "default", "name": "img", "url": "https://ex.org/a.png",
-               "caption": "", "showPreview": True},
-     "children": []},
-    {"id": "cl", "type": "callout", "props": {"textAlignment": "left", "backgroundColor": "default", "emoji": "💡"},
-     "content": [{"type": "interlinkingLinkInline",
-                  "props": {"docId": "abc", "disabled": False, "trigger": "/", "title": "Note"}}],
-     "children": []},
+    {
+        "id": "i1",
+        "type": "image",
+        "props": {
+            "textAlignment": "left",
+            "backgroundColor": "default",
+            "name": "img",
+            "url": "https://ex.org/a.png",
+            "caption": "",
+            "showPreview": True,
+        },
+        "children": [],
+    },
+    {
+        "id": "cl",
+        "type": "callout",
+        "props": {"textAlignment": "left", "backgroundColor": "default", "emoji": "💡"},
+        "content": [
+            {
+                "type": "interlinkingLinkInline",
+                "props": {"docId": "abc", "disabled": False, "trigger": "/", "title": "Note"},
+            }
+        ],
+        "children": [],
+    },
 ]
 
 
@@ -90,21 +151,33 @@ def test_the_input_wrapper_object_is_accepted() -> None:
 
 
 def test_partial_blocks_get_defaults_and_fresh_ids() -> None:
-    blocks = bn.blocks_from_json([
-        {"type": "heading", "props": {"level": 3}, "content": "Titre"},
-        {"content": ["texte ", {"type": "link", "href": "https://ex.org", "content": "lien"}]},
-        {"type": "checkListItem", "props": {"checked": True}},
-        {"type": "numberedListItem", "props": {"start": None}},
-        {"type": "table", "content": {"type": "tableContent", "rows": [{"cells": ["a", [{"type": "text",
-                                                                                          "text": "b"}]]}]}},
-    ])
+    blocks = bn.blocks_from_json(
+        [
+            {"type": "heading", "props": {"level": 3}, "content": "Titre"},
+            {"content": ["texte ", {"type": "link", "href": "https://ex.org", "content": "lien"}]},
+            {"type": "checkListItem", "props": {"checked": True}},
+            {"type": "numberedListItem", "props": {"start": None}},
+            {
+                "type": "table",
+                "content": {"type": "tableContent", "rows": [{"cells": ["a", [{"type": "text", "text": "b"}]]}]},
+            },
+        ]
+    )
     out = bn.blocks_to_json(blocks)
-    assert out[0]["props"] == {"backgroundColor": "default", "textColor": "default", "textAlignment": "left",
-                                "level": 3, "isToggleable": False}
+    assert out[0]["props"] == {
+        "backgroundColor": "default",
+        "textColor": "default",
+        "textAlignment": "left",
+        "level": 3,
+        "isToggleable": False,
+    }
     assert out[0]["content"] == [{"type": "text", "text": "Titre", "styles": {}}]
     assert out[1]["type"] == "paragraph"
-    assert out[1]["content"][1] == {"type": "link", "href": "https://ex.org",
-                                    "content": [{"type": "text", "text": "lien", "styles": {}}]}
+    assert out[1]["content"][1] == {
+        "type": "link",
+        "href": "https://ex.org",
+        "content": [{"type": "text", "text": "lien", "styles": {}}],
+    }
     assert out[2]["props"]["checked"] is True and out[2]["content"] == []
     assert "start" not in out[3]["props"]
     table = out[4]["content"]
@@ -115,12 +188,19 @@ def test_partial_blocks_get_defaults_and_fresh_ids() -> None:
 
 
 def test_input_is_normalized_as_the_editor_would_show_it() -> None:
-    (block,) = bn.blocks_from_json([{"type": "paragraph", "content": [
-        {"type": "text", "text": "a", "styles": {"bold": True}},
-        {"type": "text", "text": "b", "styles": {"bold": True}},
-        {"type": "text", "text": "", "styles": {}},
-        {"type": "text", "text": "\nc", "styles": {"italic": False}},
-    ]}])
+    (block,) = bn.blocks_from_json(
+        [
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "text", "text": "a", "styles": {"bold": True}},
+                    {"type": "text", "text": "b", "styles": {"bold": True}},
+                    {"type": "text", "text": "", "styles": {}},
+                    {"type": "text", "text": "\nc", "styles": {"italic": False}},
+                ],
+            }
+        ]
+    )
     assert block.content == [bn.StyledText("ab\n", {"bold": True}), bn.StyledText("c", {})]
 
 

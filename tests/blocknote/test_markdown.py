@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,7 +61,7 @@ def test_spans_map_every_character_back_to_its_block() -> None:
     spans = rendering.spans
     ids = [b.id for b in bn.iter_blocks(blocks)]
     assert [span.block_id for span in spans] == ids  # every non-empty block, in document order
-    for previous, span in zip(spans, spans[1:], strict=False):
+    for previous, span in itertools.pairwise(spans):
         assert previous.end <= span.start
     by_id = {b.id: b for b in bn.iter_blocks(blocks)}
     for span in spans:
@@ -96,8 +98,11 @@ def test_special_characters_are_escaped() -> None:
 
 def test_docs_blocks_render_as_readable_markdown() -> None:
     markdown = bn.blocks_to_markdown(
-        [bn.make_block("callout", "Attention", emoji="⚠️"), p("Voir ", link_to_doc("abc", "Note"))]
-        + CORPUS["docs_blocks"]()
+        [
+            bn.make_block("callout", "Attention", emoji="⚠️"),
+            p("Voir ", link_to_doc("abc", "Note")),
+            *CORPUS["docs_blocks"](),
+        ]
     ).markdown
     assert markdown == (
         "> ⚠️ Attention\n\nVoir [Note](/docs/abc/)\n\n[arrete.pdf](https://example.org/arrete.pdf)\n\n"
@@ -118,7 +123,7 @@ def test_markdown_of_the_corpus_is_a_fixed_point(name: str) -> None:
 def test_every_supported_construct() -> None:
     blocks = bn.markdown_to_blocks(
         "# Titre 1\n\n###### Titre 6\n\nSetext\n---\n\n"
-        "Texte **gras** *italique* ~~barré~~ `code` <u>souligné</u> [lien](https://ex.org \"t\")\n"
+        'Texte **gras** *italique* ~~barré~~ `code` <u>souligné</u> [lien](https://ex.org "t")\n'
         "ligne suivante  \ndernière\n\n"
         "- puce\n  - imbriquée\n\n    paragraphe enfant\n\n"
         "3. trois\n4. quatre\n\n"
@@ -126,25 +131,37 @@ def test_every_supported_construct() -> None:
         "> citation\n> suite\n>\n> second paragraphe\n> - liste dans la citation\n\n"
         "```js\nconst a = 1;\n```\n\n    indenté\n\n***\n\n"
         "| G | C | D |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n"
-        "![alt](https://ex.org/i.png \"Légende\")\n"
+        '![alt](https://ex.org/i.png "Légende")\n'
     )
     types = [(b.type, b.plain_text()) for b in blocks]
     assert types == [
-        ("heading", "Titre 1"), ("heading", "Titre 6"), ("heading", "Setext"),
+        ("heading", "Titre 1"),
+        ("heading", "Titre 6"),
+        ("heading", "Setext"),
         ("paragraph", "Texte gras italique barré code souligné lien\nligne suivante\ndernière"),
         ("bulletListItem", "puce"),
-        ("numberedListItem", "trois"), ("numberedListItem", "quatre"),
-        ("checkListItem", "à faire"), ("checkListItem", "fait"),
+        ("numberedListItem", "trois"),
+        ("numberedListItem", "quatre"),
+        ("checkListItem", "à faire"),
+        ("checkListItem", "fait"),
         ("quote", "citation\nsuite\nsecond paragraphe"),
-        ("codeBlock", "const a = 1;"), ("codeBlock", "indenté"), ("divider", ""),
-        ("table", "G | C | D\n1 | 2 | 3"), ("image", ""),
+        ("codeBlock", "const a = 1;"),
+        ("codeBlock", "indenté"),
+        ("divider", ""),
+        ("table", "G | C | D\n1 | 2 | 3"),
+        ("image", ""),
     ]
     assert [b.props["level"] for b in blocks[:3]] == [1, 6, 2]
     paragraph = blocks[3]
     assert paragraph.content[:8] == [
-        bn.StyledText("Texte ", {}), bn.StyledText("gras", {"bold": True}), bn.StyledText(" ", {}),
-        bn.StyledText("italique", {"italic": True}), bn.StyledText(" ", {}), bn.StyledText("barré", {"strike": True}),
-        bn.StyledText(" ", {}), bn.StyledText("code", {"code": True}),
+        bn.StyledText("Texte ", {}),
+        bn.StyledText("gras", {"bold": True}),
+        bn.StyledText(" ", {}),
+        bn.StyledText("italique", {"italic": True}),
+        bn.StyledText(" ", {}),
+        bn.StyledText("barré", {"strike": True}),
+        bn.StyledText(" ", {}),
+        bn.StyledText("code", {"code": True}),
     ]
     assert bn.StyledText("souligné", {"underline": True}) in paragraph.content
     # a line break after a link joins the link, as in BlockNote JSON
@@ -159,8 +176,12 @@ def test_every_supported_construct() -> None:
     assert isinstance(table_content, bn.TableContent) and table_content.header_rows == 1
     assert [c.props["textAlignment"] for c in table_content.rows[1]] == ["left", "center", "right"]
     assert blocks[14].props | {} == {
-        "textAlignment": "left", "backgroundColor": "default", "name": "alt", "url": "https://ex.org/i.png",
-        "caption": "Légende", "showPreview": True,
+        "textAlignment": "left",
+        "backgroundColor": "default",
+        "name": "alt",
+        "url": "https://ex.org/i.png",
+        "caption": "Légende",
+        "showPreview": True,
     }
     bn.validate_blocks(blocks)
 
@@ -203,8 +224,34 @@ def test_fresh_uuid4_ids() -> None:
 MARKDOWNISH = st.lists(
     st.one_of(
         PIECES,
-        st.sampled_from(["\n", "\n\n", "# ", "- ", "1. ", "> ", "```", "**", "*", "~~", "|", "---", "<u>", "</u>",
-                         "[", "](", ")", "![", "<div>", "    ", "- [ ] ", "\t", "&amp;", "\\"]),
+        st.sampled_from(
+            [
+                "\n",
+                "\n\n",
+                "# ",
+                "- ",
+                "1. ",
+                "> ",
+                "```",
+                "**",
+                "*",
+                "~~",
+                "|",
+                "---",
+                "<u>",
+                "</u>",
+                "[",
+                "](",
+                ")",
+                "![",
+                "<div>",
+                "    ",
+                "- [ ] ",
+                "\t",
+                "&amp;",
+                "\\",
+            ]
+        ),
     ),
     max_size=60,
 ).map("".join)
@@ -223,15 +270,58 @@ def test_any_markdown_gives_valid_writable_blocks(markdown: str) -> None:
         assert [(b.type, b.content) for b in read] == [("paragraph", [])]
 
 
-WORDS = st.lists(st.sampled_from(["Le", "préfet", "a", "signé", "l’arrêté", "n°", "42", "🚀", "(urgent)", "*", "_x_",
-                                  "[1]", "<tag>", "&", "#", "-", "1.", "`", "~", "|", "\\"]),
-                 min_size=1, max_size=12).map(" ".join)
+WORDS = st.lists(
+    st.sampled_from(
+        [
+            "Le",
+            "préfet",
+            "a",
+            "signé",
+            "l’arrêté",
+            "n°",
+            "42",
+            "🚀",
+            "(urgent)",
+            "*",
+            "_x_",
+            "[1]",
+            "<tag>",
+            "&",
+            "#",
+            "-",
+            "1.",
+            "`",
+            "~",
+            "|",
+            "\\",
+        ]
+    ),
+    min_size=1,
+    max_size=12,
+).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.tuples(WORDS, st.sampled_from([{}, {"bold": True}, {"italic": True}, {"code": True},
-                                                  {"strike": True}, {"underline": True},
-                                                  {"bold": True, "italic": True}])), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            WORDS,
+            st.sampled_from(
+                [
+                    {},
+                    {"bold": True},
+                    {"italic": True},
+                    {"code": True},
+                    {"strike": True},
+                    {"underline": True},
+                    {"bold": True, "italic": True},
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_text_survives_the_markdown_round_trip(runs: list[tuple[str, dict]]) -> None:
     content = []
     for index, (text, styles) in enumerate(runs):

@@ -60,8 +60,9 @@ def test_encoder_writes_the_same_tree_as_the_pycrdt_api(name: str) -> None:
 def test_random_trees_round_trip_and_match_the_pycrdt_api(blocks: list[bn.Block]) -> None:
     update = bn.new_document_update(blocks)
     assert bn.blocks_to_json(bn.read_update(update).blocks) == _expected(blocks)
-    assert _tree(_fragment(update)) == _tree(_new_document_with_pycrdt_api(blocks).get("document-store",
-                                                                                         type=XmlFragment))
+    assert _tree(_fragment(update)) == _tree(
+        _new_document_with_pycrdt_api(blocks).get("document-store", type=XmlFragment)
+    )
 
 
 def test_one_root_block_group_and_uuid4_ids() -> None:
@@ -98,8 +99,9 @@ def test_attribute_values_have_their_json_types() -> None:
     assert first_cell["colwidth"] == [100, None]
     # props whose default is JS undefined are not written at all
     assert "start" not in dict(group.children[3].children[0].attributes) or dict(nodes[3].attributes)["start"] == 4
-    assert "previewWidth" not in dict(_fragment(bn.new_document_update([bn.make_block("image")]))
-                                      .children[0].children[0].children[0].attributes)
+    assert "previewWidth" not in dict(
+        _fragment(bn.new_document_update([bn.make_block("image")])).children[0].children[0].children[0].attributes
+    )
 
 
 def test_marks_are_objects_and_offsets_are_utf8_bytes() -> None:
@@ -121,7 +123,9 @@ def test_hard_breaks_are_elements_except_in_code() -> None:
     group = _fragment(bn.new_document_update(blocks)).children[0]
     paragraph = group.children[0].children[0]
     assert [c.tag if isinstance(c, XmlElement) else str(c) for c in paragraph.children] == [
-        "ligne 1", "hardBreak", "ligne 2"
+        "ligne 1",
+        "hardBreak",
+        "ligne 2",
     ]
     code_node = group.children[1].children[0]
     assert [str(c) for c in code_node.children] == ["a\nb"]
@@ -146,8 +150,12 @@ def test_docs_blocks_are_written_with_their_props() -> None:
     assert read[4].props["emoji"] == "💡"
     inline = read[-2].content[1]
     assert isinstance(inline, bn.InlineNode)
-    assert inline.props == {"docId": "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f", "disabled": False, "trigger": "/",
-                            "title": "Procédure d'achat"}
+    assert inline.props == {
+        "docId": "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
+        "disabled": False,
+        "trigger": "/",
+        "title": "Procédure d'achat",
+    }
     interlink = link_to_doc("x", "y")
     with pytest.raises(bn.InvalidInlineContentError):  # not part of plain BlockNote's schema
         bn.new_document_update([p(interlink)], schema=bn.BLOCKNOTE_SCHEMA)
@@ -156,7 +164,7 @@ def test_docs_blocks_are_written_with_their_props() -> None:
 # --- reading documents that are odd -------------------------------------------------------------------
 
 
-def _raw_doc(build) -> bytes:  # noqa: ANN001
+def _raw_doc(build) -> bytes:
     doc: Doc = Doc()
     with doc.transaction():
         build(doc.get("document-store", type=XmlFragment))
@@ -186,13 +194,26 @@ def test_blocks_without_text_nodes_and_without_props() -> None:
     result = bn.read_update(_raw_doc(build))
     assert result.anomalies == []
     assert bn.blocks_to_json(result.blocks) == [
-        {"id": "a", "type": "paragraph",
-         "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left"},
-         "content": [], "children": []},
-        {"id": "b", "type": "heading",
-         "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left", "level": 3,
-                   "isToggleable": False},
-         "content": [], "children": []},
+        {
+            "id": "a",
+            "type": "paragraph",
+            "props": {"backgroundColor": "default", "textColor": "default", "textAlignment": "left"},
+            "content": [],
+            "children": [],
+        },
+        {
+            "id": "b",
+            "type": "heading",
+            "props": {
+                "backgroundColor": "default",
+                "textColor": "default",
+                "textAlignment": "left",
+                "level": 3,
+                "isToggleable": False,
+            },
+            "content": [],
+            "children": [],
+        },
     ]
 
 
@@ -200,8 +221,10 @@ def test_older_layout_with_colours_on_block_container() -> None:
     def build(fragment: XmlFragment) -> None:
         group = fragment.children.append(XmlElement("blockGroup"))
         container = group.children.append(
-            XmlElement("blockContainer", {"id": "old", "textColor": "red", "backgroundColor": "default",
-                                          "textAlignment": "center"})
+            XmlElement(
+                "blockContainer",
+                {"id": "old", "textColor": "red", "backgroundColor": "default", "textAlignment": "center"},
+            )
         )
         heading = container.children.append(XmlElement("heading", {"level": 2}))
         heading.children.append(XmlText()).insert(0, "Hello", {"italic": {}})
@@ -211,13 +234,19 @@ def test_older_layout_with_colours_on_block_container() -> None:
 
     result = bn.read_update(_raw_doc(build))
     heading, paragraph = result.blocks
-    assert heading.props == {"backgroundColor": "default", "textColor": "red", "textAlignment": "center", "level": 2,
-                             "isToggleable": False}
+    assert heading.props == {
+        "backgroundColor": "default",
+        "textColor": "red",
+        "textAlignment": "center",
+        "level": 2,
+        "isToggleable": False,
+    }
     assert heading.content == [bn.StyledText("Hello", {"italic": True})]
     assert paragraph.props["textAlignment"] == "right"
     assert paragraph.props["textColor"] == "default"
     assert [(x.code, x.block_id) for x in result.anomalies] == [
-        ("legacy_block_container_props", "old"), ("legacy_block_container_props", "plain")
+        ("legacy_block_container_props", "old"),
+        ("legacy_block_container_props", "plain"),
     ]
 
 
@@ -280,8 +309,11 @@ def test_unknown_nodes_are_kept_and_flagged() -> None:
     assert result.blocks[0].props == {"source": "graph TD"}
     assert result.blocks[1].children[0].id == "col1"
     assert result.blocks[1].children[0].children[0].plain_text() == "dans la colonne"
-    assert result.blocks[2].content == [bn.StyledText("avant ", {}), bn.StyledText("commenté", {"bold": True}),
-                                        bn.StyledText(" inconnu", {})]
+    assert result.blocks[2].content == [
+        bn.StyledText("avant ", {}),
+        bn.StyledText("commenté", {"bold": True}),
+        bn.StyledText(" inconnu", {}),
+    ]
     codes = [x.code for x in result.anomalies]
     assert codes.count("unknown_block_type") == 3 and "unknown_mark" in codes and "unknown_inline_node" in codes
     assert "comment" not in " ".join(x.message for x in result.anomalies)

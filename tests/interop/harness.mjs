@@ -339,16 +339,18 @@ const handlers = {
     const { editor } = await editorFor(version, schema);
     const toUpdate = await timed(repeat, async () => {
       const blocks = await editor.tryParseMarkdownToBlocks(markdown);
-      return Y.encodeStateAsUpdate(editor.blocksToYDoc(blocks, FRAGMENT)).length;
+      return Y.encodeStateAsUpdate(editor.blocksToYDoc(blocks, FRAGMENT));
     });
+    const source = update ? unb64(update) : toUpdate.result;
     const toMarkdown = await timed(repeat, async () => {
-      const doc = docFrom(update);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, source);
       return (await editor.blocksToMarkdownLossy(editor.yDocToBlocks(doc, FRAGMENT))).length;
     });
     return {
       markdown_to_update_ms: toUpdate.times,
       update_to_markdown_ms: toMarkdown.times,
-      update_bytes: toUpdate.result,
+      update: b64(toUpdate.result),
       markdown_chars: toMarkdown.result,
     };
   },

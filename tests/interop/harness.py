@@ -106,9 +106,7 @@ class NodeHarness:
         """``blocksToYDoc(blocks, "document-store")`` → full update."""
         return base64.b64decode(self.call("to_ydoc", schema=schema, blocks=blocks)["update"])
 
-    def human_edit(
-        self, update: bytes, edits: list[dict[str, Any]], *, schema: str = "docs"
-    ) -> bytes:
+    def human_edit(self, update: bytes, edits: list[dict[str, Any]], *, schema: str = "docs") -> bytes:
         """An edit made the editor's way (blocks → PM doc → updateYFragment); returns its diff."""
         result = self.call("human_edit", schema=schema, update=_b64(update), edits=edits)
         return base64.b64decode(result["update"])

@@ -57,28 +57,30 @@ PYTHON_EDITS: dict[str, PythonEdit] = {
 def _human_edits(blocks: list[bn.Block]) -> list[dict]:
     """Rewrite the second block's text with an italic part, and append a block at the end."""
     return [
-        {"op": "set_content", "id": blocks[1].id, "content": [
-            {"type": "text", "text": "Texte ", "styles": {}},
-            {"type": "text", "text": HUMAN_TEXT, "styles": {"italic": True}},
-        ]},
+        {
+            "op": "set_content",
+            "id": blocks[1].id,
+            "content": [
+                {"type": "text", "text": "Texte ", "styles": {}},
+                {"type": "text", "text": HUMAN_TEXT, "styles": {"italic": True}},
+            ],
+        },
         {"op": "append", "block": {"type": "paragraph", "content": "Ajout humain à la fin"}},
     ]
 
 
 def _base(node: NodeHarness, writer: str, name: str) -> tuple[bytes, list[bn.Block]]:
     blocks = [bn.normalize_block(b) for b in CORPUS[name]()]
-    if writer == "python":
-        update = bn.new_document_update(blocks)
-    else:
-        update = node.to_ydoc(bn.blocks_to_json(blocks))
+    update = bn.new_document_update(blocks) if writer == "python" else node.to_ydoc(bn.blocks_to_json(blocks))
     return update, bn.read_update(update).blocks
 
 
 @pytest.mark.parametrize("edit", sorted(PYTHON_EDITS))
-@pytest.mark.parametrize(("writer", "name"), [("python", "compte_rendu"), ("blocknote", "note_de_service"),
-                                              ("blocknote", "quote_toggle"), ("python", "letter")])
-def test_python_and_human_edits_converge_in_every_order(node: NodeHarness, writer: str, name: str,
-                                                        edit: str) -> None:
+@pytest.mark.parametrize(
+    ("writer", "name"),
+    [("python", "compte_rendu"), ("blocknote", "note_de_service"), ("blocknote", "quote_toggle"), ("python", "letter")],
+)
+def test_python_and_human_edits_converge_in_every_order(node: NodeHarness, writer: str, name: str, edit: str) -> None:
     base, blocks = _base(node, writer, name)
     assert len(blocks) >= 3  # the edits touch different blocks: no edit/delete conflict by design
     python_update = PYTHON_EDITS[edit](bn.BlockNoteDocument.from_update(base), blocks).update
@@ -112,7 +114,7 @@ def test_python_and_human_edits_converge_in_every_order(node: NodeHarness, write
 
 
 def test_both_appends_at_the_same_position_are_ordered_the_same_everywhere(node: NodeHarness) -> None:
-    base, blocks = _base(node, "blocknote", "single_paragraph")
+    base, _blocks = _base(node, "blocknote", "single_paragraph")
     python_update = bn.BlockNoteDocument.from_update(base).insert_blocks([p("IA")]).update
     human_update = node.human_edit(base, [{"op": "append", "block": {"type": "paragraph", "content": "humain"}}])
     merged = node.merge([base, python_update, human_update], ORDERS)
@@ -131,8 +133,10 @@ def test_human_edit_after_python_edit_is_seen_by_the_python_document(node: NodeH
     base, blocks = _base(node, "python", "compte_rendu")
     document = bn.BlockNoteDocument.from_update(base)
     first = document.insert_blocks([p("IA 1")])
-    human = node.human_edit(document.update(), [{"op": "delete", "id": blocks[0].id},
-                                                {"op": "append", "block": {"type": "paragraph", "content": "H"}}])
+    human = node.human_edit(
+        document.update(),
+        [{"op": "delete", "id": blocks[0].id}, {"op": "append", "block": {"type": "paragraph", "content": "H"}}],
+    )
     document.apply_update(human)
     second = document.insert_blocks([p("IA 2")], after=blocks[1].id)
     merged = node.merge([base, first.update, human, second.update])

@@ -78,7 +78,10 @@ def test_incremental_edits_render_in_blocknote(node: NodeHarness) -> None:
     assert merged["read"]["blocks"] == bn.blocks_to_json(document.blocks)
     assert not merged["read"]["mutated"]
     assert [b["content"][0]["text"] for b in merged["read"]["blocks"]] == [
-        "Nouveau titre", "Introduction", "Conclusion", "Résumé IA"
+        "Nouveau titre",
+        "Introduction",
+        "Conclusion",
+        "Résumé IA",
     ]
 
 
@@ -94,7 +97,7 @@ def test_markdown_from_the_model_renders_as_parsed(node: NodeHarness) -> None:
     assert not shown["mutated"]
 
 
-def _raw(build) -> bytes:  # noqa: ANN001
+def _raw(build) -> bytes:
     doc: Doc = Doc()
     with doc.transaction():
         build(doc.get("document-store", type=XmlFragment))

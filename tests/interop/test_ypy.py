@@ -28,15 +28,24 @@ def _ypy_document() -> bytes:
         container = group.push_xml_element(txn, "blockContainer")
         container.set_attribute(txn, "id", HEADING_ID)
         heading = container.push_xml_element(txn, "heading")
-        for name, value in (("textColor", "default"), ("backgroundColor", "default"), ("textAlignment", "left"),
-                            ("level", "2"), ("isToggleable", "false")):
+        for name, value in (
+            ("textColor", "default"),
+            ("backgroundColor", "default"),
+            ("textAlignment", "left"),
+            ("level", "2"),
+            ("isToggleable", "false"),
+        ):
             heading.set_attribute(txn, name, value)
         heading.push_xml_text(txn).push(txn, "Titre écrit par y-py")
         container = group.push_xml_element(txn, "blockContainer")
         container.set_attribute(txn, "id", TODO_ID)
         item = container.push_xml_element(txn, "checkListItem")
-        for name, value in (("textColor", "default"), ("backgroundColor", "default"), ("textAlignment", "left"),
-                            ("checked", "false")):
+        for name, value in (
+            ("textColor", "default"),
+            ("backgroundColor", "default"),
+            ("textAlignment", "left"),
+            ("checked", "false"),
+        ):
             item.set_attribute(txn, name, value)
         item.push_xml_text(txn).push(txn, "Tâche non faite")
     return bytes(Y.encode_state_as_update(doc))
@@ -77,7 +86,12 @@ def test_pycrdt_writes_the_same_document_correctly(node: NodeHarness) -> None:
     assert not shown["mutated"]
     shown_heading, shown_item = shown["blocks"]
     assert shown_heading["id"] == HEADING_ID and shown_item["id"] == TODO_ID
-    assert shown_heading["props"] == {"backgroundColor": "default", "textColor": "default", "textAlignment": "left",
-                                      "level": 2, "isToggleable": False}
+    assert shown_heading["props"] == {
+        "backgroundColor": "default",
+        "textColor": "default",
+        "textAlignment": "left",
+        "level": 2,
+        "isToggleable": False,
+    }
     assert shown_item["props"]["checked"] is False
     assert shown_heading["content"][1] == {"type": "text", "text": " en gras", "styles": {"bold": True}}

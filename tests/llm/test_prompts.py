@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from suite_ai.llm.catalogue import CATALOGUE, catalogue
 from suite_ai.llm.prompts import (
     ACTIONS,
     PromptError,
@@ -131,31 +130,3 @@ def test_map_and_reduce_prompts_carry_context_and_keep_partials_apart():
     assert reply_for(user) == " | ".join(reply_for(p) for p in partials)  # the fake answers per partial, in order
     with pytest.raises(PromptError):
         build_map_prompt("rephrase", "x")
-
-
-def test_catalogue_describes_every_action_with_its_options_schema():
-    described = {entry["name"]: entry for entry in catalogue()}
-    assert set(described) == set(ACTIONS)
-    assert described["translate"]["options"][0] == {
-        "name": "language",
-        "type": "string",
-        "required": True,
-        "label": {"fr": "Langue cible (ISO 639-1)", "en": "Target language (ISO 639-1)"},
-        "choices": described["translate"]["options"][0]["choices"],
-    }
-    assert "fr" in described["translate"]["options"][0]["choices"]
-    assert described["custom"]["options"][0]["max_length"] == 2000
-    assert described["note"]["output"] == "note" and described["note"]["needs_model"] is False
-    assert described["rephrase"]["needs_model"] is True and described["rephrase"]["output"] == "replace"
-    assert described["summarize"]["label"] == {"fr": "Résumer", "en": "Summarize"}
-    assert described["summarize"]["prompt_version"] == build_prompt("summarize", "x").version
-
-
-def test_catalogue_validates_options():
-    assert CATALOGUE["translate"].validate({"language": "en"}) == {"language": "en"}
-    assert CATALOGUE["summarize"].validate({"lang": "en"}) == {"lang": "en"}
-    for bad in ({}, {"language": "xx"}, {"language": 3}, {"language": "en", "color": "red"}):
-        with pytest.raises(ValueError):
-            CATALOGUE["translate"].validate(bad)
-    with pytest.raises(ValueError):
-        CATALOGUE["custom"].validate({"instruction": "x" * 2001})
