@@ -92,26 +92,43 @@ def main() -> None:
             node_to_update = statistics.median(node_result["markdown_to_update_ms"])
             node_to_markdown = statistics.median(node_result["update_to_markdown_ms"])
             label = f"{size} md blocks ({blocks} blocks, {len(update) // 1024} KiB)"
-            rows.append(("markdown → Yjs update", label, f"{py_to_update:.1f}", f"{node_to_update:.1f}",
-                         f"{node_to_update / py_to_update:.1f}×"))
-            rows.append(("Yjs update → markdown", label, f"{py_to_markdown:.1f}", f"{node_to_markdown:.1f}",
-                         f"{node_to_markdown / py_to_markdown:.1f}×"))
+            rows.append(
+                (
+                    "markdown → Yjs update",
+                    label,
+                    f"{py_to_update:.1f}",
+                    f"{node_to_update:.1f}",
+                    f"{node_to_update / py_to_update:.1f}×",
+                )
+            )
+            rows.append(
+                (
+                    "Yjs update → markdown",
+                    label,
+                    f"{py_to_markdown:.1f}",
+                    f"{node_to_markdown:.1f}",
+                    f"{node_to_markdown / py_to_markdown:.1f}×",
+                )
+            )
             appended, diff_bytes = append_ms(update, max(7, args.repeat))
             appends[size] = appended
-            rows.append(("append 10 blocks (incremental)", f"{label}, diff {diff_bytes} B", f"{appended:.2f}", "-",
-                         "-"))
+            rows.append(
+                ("append 10 blocks (incremental)", f"{label}, diff {diff_bytes} B", f"{appended:.2f}", "-", "-")
+            )
 
     headers = ("operation", "document", "python ms", f"server-util {args.version} ms", "python faster")
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    line = "  ".join("{:<%d}" % width for width in widths)
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
     print(line.format(*headers))
     print(line.format(*("-" * width for width in widths)))
     for row in rows:
         print(line.format(*row))
     if len(appends) > 1:
         sizes = sorted(appends)
-        print(f"\nappend of 10 blocks: {appends[sizes[0]]:.2f} ms at {sizes[0]} vs {appends[sizes[-1]]:.2f} ms at "
-              f"{sizes[-1]} blocks (target: under 5 ms, independent of size)")
+        print(
+            f"\nappend of 10 blocks: {appends[sizes[0]]:.2f} ms at {sizes[0]} vs {appends[sizes[-1]]:.2f} ms at "
+            f"{sizes[-1]} blocks (target: under 5 ms, independent of size)"
+        )
     print("medians; Node timed inside Node; machine load affects both sides")
 
 

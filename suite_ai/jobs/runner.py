@@ -154,7 +154,8 @@ class DatabaseJobContext:
             )
 
     def set_progress(self, done: int, total: int) -> None:
-        if self._progress == (done, total):
+        # A one-call job's progress is its final state: recording 0/1 and 1/1 would cost two writes.
+        if total <= 1 or self._progress == (done, total):
             return
         self._progress = (done, total)
         with short_connection():
