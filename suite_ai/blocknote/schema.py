@@ -116,7 +116,7 @@ class InlineSpec:
     content: Literal["none", "styled", "plain"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Schema:
     """Which blocks, inline nodes and styles an editor knows; writes are checked against it."""
 
@@ -125,6 +125,9 @@ class Schema:
     inline: Mapping[str, InlineSpec]
     styles: Mapping[str, Literal["boolean", "string"]]
     _prop_maps: dict[str, dict[str, PropSpec]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return f"<Schema {self.name}: {len(self.blocks)} block types>"
 
     def block(self, block_type: str) -> BlockSpec:
         spec = self.blocks.get(block_type)

@@ -8,6 +8,9 @@ Layout (what ``@blocknote/core`` writes through y-prosemirror)::
 
 Why pycrdt: y-py writes attribute values that Yjs reads as their last character and cannot write
 marks (see tests/interop/test_ypy.py). Text offsets in pycrdt are UTF-8 bytes.
+
+Writing goes through ``yupdate.StructEncoder`` (Yjs items encoded directly, linear time); the
+pycrdt-API writer ``_ApiWriter`` is kept as an independent cross-check for the tests.
 """
 
 from __future__ import annotations
@@ -133,10 +136,10 @@ def load_doc(update: bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES) -> Doc
     return doc
 
 
-def _fragment(doc: Doc, *, create: bool = False) -> XmlFragment | None:
+def _fragment(doc: Doc) -> XmlFragment | None:
     """The ``document-store`` fragment; None for an empty doc; an error if the doc holds other roots."""
     keys = list(doc.keys())
-    if FRAGMENT_NAME in keys or create:
+    if FRAGMENT_NAME in keys:
         return doc.get(FRAGMENT_NAME, type=XmlFragment)
     if keys:
         raise MissingDocumentStoreError(

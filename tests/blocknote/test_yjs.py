@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 import suite_ai.blocknote as bn
@@ -338,7 +339,13 @@ def test_insert_at_end_returns_only_the_increment() -> None:
     replica.apply_update(update)
     assert replica.get_state() == before
     replica.apply_update(result.update)
-    assert replica.get_update() == document.update() or bn.read_doc(replica).blocks == document.blocks
+    assert replica.get_state() == document.state_vector()  # the increment is exactly the edit
+    assert bn.read_doc(replica).blocks == document.blocks
+    diff = document.doc.get_update(before)  # the same as pycrdt's own diff against the state vector
+    other: Doc = Doc()
+    other.apply_update(update)
+    other.apply_update(diff)
+    assert other.get_state() == replica.get_state() and bn.read_doc(other).blocks == document.blocks
     texts = [b.plain_text() for b in bn.read_doc(replica).blocks]
     assert texts == ["Rapport", "Texte existant " * 50, "Résumé IA : trois points 🚀", "un"]
     assert [child.tag for child in replica.get("document-store", type=XmlFragment).children] == ["blockGroup"]
@@ -456,3 +463,91 @@ def test_edit_result_base64_and_document_base64() -> None:
     result = document.insert_blocks([p("y")])
     assert bn.decode_base64_update(result.update_base64) == result.update
     assert [b.plain_text() for b in bn.read_base64(document.update_base64()).blocks] == ["x", "y"]
+
+
+# --- robustness and the encoder ---------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=200))
+def test_random_bytes_never_crash_the_reader(data: bytes) -> None:
+    try:
+        result = bn.read_update(data)
+    except (bn.InvalidYjsUpdateError, bn.MissingDocumentStoreError):
+        return
+    bn.blocks_to_json(result.blocks)
+
+
+_TAGS = st.sampled_from(
+    ["blockGroup", "blockContainer", "paragraph", "heading", "table", "tableRow", "tableCell", "tableHeader",
+     "tableParagraph", "hardBreak", "interlinkingLinkInline", "codeBlock", "image", "unknown", "column"]
+)  # fmt: skip
+_SMALL = st.integers(-5, 10)
+_VALUES = st.one_of(
+    st.booleans(), _SMALL, st.floats(-1e6, 1e6), st.text(max_size=5), st.lists(_SMALL, max_size=3),
+    st.dictionaries(st.text(max_size=3), _SMALL, max_size=2),
+)  # fmt: skip
+_ATTRS = st.dictionaries(
+    st.sampled_from(["id", "level", "textColor", "checked", "colspan", "rowspan", "colwidth", "start", "docId"]),
+    _VALUES,
+    max_size=4,
+)
+_MARKS = st.dictionaries(
+    st.sampled_from(["bold", "link", "textColor", "comment--abcdefgh", "sparkle"]),
+    st.one_of(st.just({}), st.dictionaries(st.sampled_from(["href", "stringValue"]), _VALUES, max_size=2), _SMALL),
+    max_size=3,
+)
+_NODES = st.recursive(
+    st.tuples(st.just("#text"), st.lists(st.tuples(st.text(min_size=1, max_size=5), _MARKS), max_size=3)),
+    lambda children: st.tuples(_TAGS, _ATTRS, st.lists(children, max_size=4)),
+    max_leaves=20,
+)
+
+
+def _build(parent: XmlElement | XmlFragment, spec: tuple) -> None:
+    if spec[0] == "#text":
+        text = parent.children.append(XmlText())
+        offset = 0
+        for value, marks in spec[1]:
+            text.insert(offset, value, dict(marks) or None)
+            offset += len(value.encode())
+        return
+    tag, attrs, children = spec
+    element = parent.children.append(XmlElement(tag, attrs))
+    for child in children:
+        _build(element, child)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_NODES, max_size=3))
+def test_arbitrary_xml_trees_are_read_without_crashing(specs: list[tuple]) -> None:
+    doc: Doc = Doc()
+    with doc.transaction():
+        fragment = doc.get("document-store", type=XmlFragment)
+        for spec in specs:
+            _build(fragment, spec)
+    result = bn.read_update(doc.get_update())
+    bn.blocks_to_json(result.blocks)
+    bn.blocks_to_markdown(result.blocks)
+
+
+def test_encoder_values_read_back_with_their_types() -> None:
+    from suite_ai.blocknote.yupdate import StructEncoder
+
+    values = {
+        "small": 7, "negative": -70000, "large": 2**40, "float": 0.1, "true": True, "false": False, "none": None,
+        "text": "été 🚀", "list": [1, None, "a"], "object": {"href": "https://ex.org", "n": 2},
+    }  # fmt: skip
+    encoder = StructEncoder(123456, 0)
+    group = encoder.element("blockGroup", parent="document-store")
+    encoder.attributes(group, values)
+    text = encoder.xml_text(parent=group)
+    encoder.text_runs(text, [("a🚀b", {"bold": {}}), ("c", {}), ("d", {"link": {"href": "h"}})])
+    doc: Doc = Doc()
+    doc.apply_update(encoder.update())
+    element = doc.get("document-store", type=XmlFragment).children[0]
+    read = dict(element.attributes)
+    assert {k: v for k, v in read.items() if k != "none"} == {k: v for k, v in values.items() if k != "none"}
+    assert read.get("none") is None
+    assert element.children[0].diff() == [("a🚀b", {"bold": {}}), ("c", None), ("d", {"link": {"href": "h"}})]
+    assert bn.yupdate.decode_state_vector(doc.get_state()) == {123456: encoder.clock}
