@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 
+from suite_ai.llm.chunking import Segment
 from suite_ai.llm.config import LLMSettings
-from suite_ai.llm.engine import Plan, plan_for
+from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Outcome, Plan, plan_for
 from suite_ai.llm.errors import ModelError
 from suite_ai.llm.gateway import ChatResult, Gateway, get_gateway
 from suite_ai.llm.ratelimit import Limits, RateLimiter
 from suite_ai.pipeline.actions import Action
-from suite_ai.pipeline.context import CallUsage, JobContext, JobFailure
+from suite_ai.pipeline.context import CallUsage, JobCancelled, JobContext, JobFailure
 
 
 def model_configured() -> bool:
@@ -90,3 +91,36 @@ def usage_of(results: list[ChatResult], engine: str = "model") -> dict[str, obje
         "completion_tokens": sum(r.completion_tokens for r in results),
         "ttft_ms": results[-1].ttft_ms if results else None,
     }
+
+
+class UseExtractive(Exception):
+    """The model is down and the operator prefers an extractive result to a failure."""
+
+
+def run_engine(
+    context: JobContext, action: Action, segments: Sequence[Segment], *, allow_fallback: bool
+) -> tuple[Outcome, dict[str, object]]:
+    """Run the model engine for a job: deltas and progress to the job, calls to its usage ledger,
+    cancellation at every call; model errors become job failures (or ``UseExtractive``)."""
+    engine = LongInputEngine(
+        gateway(),
+        limiter(),
+        store=context,
+        callbacks=Callbacks(
+            on_delta=context.emit_delta,
+            on_call=call_recorder(context),
+            on_progress=context.set_progress,
+            should_cancel=context.should_cancel,
+        ),
+    )
+    try:
+        outcome = engine.run(action.name, segments, context.options, plan(action, context.attempt))
+    except Cancelled:
+        raise JobCancelled() from None
+    except ModelError as error:
+        if allow_fallback and extractive_fallback_allowed(error):
+            raise UseExtractive() from None
+        raise job_failure(error) from None
+    usage = usage_of(outcome.calls)
+    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+    return outcome, usage

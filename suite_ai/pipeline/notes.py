@@ -10,22 +10,11 @@ from __future__ import annotations
 from django.utils import timezone
 
 from suite_ai.lasuite_docs import DocsClient, DocsError, NoteMode, NoteOutcome, NoteRef, write_note
-from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine
-from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.blocks import note_document
-from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.context import ActionOutcome, JobContext, JobFailure
 from suite_ai.pipeline.documents import docs_failure, job_docs_client, load_document, note_mode
-from suite_ai.pipeline.model import (
-    call_recorder,
-    extractive_fallback_allowed,
-    gateway,
-    job_failure,
-    limiter,
-    model_configured,
-    plan,
-    usage_of,
-)
+from suite_ai.pipeline.model import UseExtractive, model_configured, run_engine
 from suite_ai.pipeline.provenance import References, link_citations, tag
 from suite_ai.pipeline.sources import Source
 
@@ -63,27 +52,10 @@ def _generate(context: JobContext, action: Action, source: Source) -> tuple[str,
     extractive_usage: dict[str, object] = {"engine": "extractive", "calls": 0}
     if not model_configured():
         return _extractive(source, references), references, extractive_usage, EXTRACTIVE_VERSION
-    engine = LongInputEngine(
-        gateway(),
-        limiter(),
-        store=context,
-        callbacks=Callbacks(
-            on_delta=context.emit_delta,
-            on_call=call_recorder(context),
-            on_progress=context.set_progress,
-            should_cancel=context.should_cancel,
-        ),
-    )
     try:
-        outcome = engine.run(action.name, tagged, context.options, plan(action, context.attempt))
-    except Cancelled:
-        raise JobCancelled() from None
-    except ModelError as error:
-        if extractive_fallback_allowed(error):
-            return _extractive(source, references), references, extractive_usage, EXTRACTIVE_VERSION
-        raise job_failure(error) from None
-    usage = usage_of(outcome.calls)
-    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+        outcome, usage = run_engine(context, action, tagged, allow_fallback=True)
+    except UseExtractive:
+        return _extractive(source, references), references, extractive_usage, EXTRACTIVE_VERSION
     return outcome.text, references, usage, outcome.prompt_version
 
 

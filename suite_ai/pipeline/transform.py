@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine
-from suite_ai.llm.errors import ModelError
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.blocks import result_blocks
-from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
-from suite_ai.pipeline.model import (
-    call_recorder,
-    extractive_fallback_allowed,
-    gateway,
-    job_failure,
-    limiter,
-    model_configured,
-    plan,
-    usage_of,
-)
+from suite_ai.pipeline.context import ActionOutcome, JobContext, JobFailure
+from suite_ai.pipeline.model import UseExtractive, model_configured, run_engine
 from suite_ai.pipeline.sources import Source, load_source
 
 
@@ -26,27 +15,10 @@ def run(context: JobContext, action: Action) -> ActionOutcome:
         if action.has_offline_engine:
             return extractive(context, source)
         raise JobFailure("model_not_configured", "No language model is configured (MISTRAL_API_KEY).")
-    engine = LongInputEngine(
-        gateway(),
-        limiter(),
-        store=context,
-        callbacks=Callbacks(
-            on_delta=context.emit_delta,
-            on_call=call_recorder(context),
-            on_progress=context.set_progress,
-            should_cancel=context.should_cancel,
-        ),
-    )
     try:
-        outcome = engine.run(action.name, source.segments, context.options, plan(action, context.attempt))
-    except Cancelled:
-        raise JobCancelled() from None
-    except ModelError as error:
-        if action.has_offline_engine and extractive_fallback_allowed(error):
-            return extractive(context, source)
-        raise job_failure(error) from None
-    usage = usage_of(outcome.calls)
-    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+        outcome, usage = run_engine(context, action, source.segments, allow_fallback=action.has_offline_engine)
+    except UseExtractive:
+        return extractive(context, source)
     return ActionOutcome(
         result={"markdown": outcome.text, "blocks": result_blocks(outcome.text)},
         usage=usage,
