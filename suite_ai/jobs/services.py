@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -66,7 +66,6 @@ class Submission:
     idempotency_key: str | None = None
     needs_note: bool = False
     credentials: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def payload_hash(self) -> str:
         payload = {

@@ -30,6 +30,15 @@ def test_revoked_or_unknown_token_is_refused(client):
     assert_error(response, 401, "authentication_failed")
 
 
+def test_a_revoked_token_stops_working_at_once(alice):
+    from suite_ai.accounts.models import User
+    from suite_ai.accounts.services import revoke_api_tokens
+
+    assert alice.client.get("/api/v1.0/jobs/").status_code == 200
+    assert revoke_api_tokens(User.objects.get(sub="alice")) == 1
+    assert_error(alice.client.get("/api/v1.0/jobs/"), 401, "authentication_failed")
+
+
 def test_unknown_action(alice, model_settings):
     body = assert_error(alice.submit("poem", input={"markdown": "x"}), 400, "unknown_action")
     assert "summarize" in body["actions"]
