@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection, transaction
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
+from suite_ai.llm.errors import backoff_delay
 from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
 
 logger = logging.getLogger(__name__)
@@ -183,12 +184,10 @@ class DatabaseJobContext:
 
 
 def retry_delay(attempt: int, hint: float | None) -> float:
-    """Honour the server's Retry-After; otherwise exponential backoff with full jitter."""
-    import random
-
+    """Honour the peer's Retry-After; otherwise the engine's jittered exponential backoff."""
     if hint is not None:
         return max(0.0, hint)
-    return random.uniform(0, min(300.0, 2.0 ** min(attempt, 8)))
+    return backoff_delay(attempt - 1)
 
 
 @contextmanager
