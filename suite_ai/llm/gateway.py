@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from mistralai.client import Mistral, errors
+from mistralai.client import Mistral, errors, models
 
 from suite_ai.llm import sdk_speedup
 from suite_ai.llm.config import LLMSettings
@@ -39,6 +39,17 @@ Messages = list[dict[str, str]]
 _TRANSPORT_ERRORS = (errors.MistralError, httpx2.HTTPError, OSError)
 _DEFAULT: Any = object()
 _DRAIN_LIMIT = 64 * 1024
+_MESSAGE_TYPES: dict[str, Any] = {
+    "system": models.SystemMessage,
+    "user": models.UserMessage,
+    "assistant": models.AssistantMessage,
+}
+
+
+def _sdk_messages(messages: Messages) -> list[Any]:
+    """The SDK's own message models: given plain dicts, it re-validates each one through a
+    throw-away pydantic model on every call (a sixth of a streamed call's CPU)."""
+    return [_MESSAGE_TYPES[m["role"]](**m) if m.get("role") in _MESSAGE_TYPES else m for m in messages]
 
 
 @dataclass(frozen=True)
@@ -258,7 +269,7 @@ class Gateway:
         timeout_s: float | None,
         extra: dict[str, Any],
     ) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"model": model, "messages": messages, **extra}
+        arguments: dict[str, Any] = {"model": model, "messages": _sdk_messages(messages), **extra}
         temperature = self.settings.temperature if temperature is _DEFAULT else temperature
         if temperature is not None:
             arguments["temperature"] = temperature

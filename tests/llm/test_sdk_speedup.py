@@ -1,0 +1,86 @@
+"""The SDK speed-ups change nothing the SDK's callers can observe."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+import pytest
+from mistralai.client import models
+from mistralai.client.types.basemodel import UNSET
+from mistralai.client.utils import eventstreaming
+
+from suite_ai.llm import sdk_speedup
+
+
+class _Response:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.closed = chunks, False
+
+    def iter_bytes(self):
+        yield from self.chunks
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _chunked(payload: bytes, rng: random.Random) -> list[bytes]:
+    cuts = sorted(rng.sample(range(1, len(payload)), k=min(len(payload) - 1, rng.randint(0, 40))))
+    return [payload[a:b] for a, b in zip([0, *cuts], [*cuts, len(payload)], strict=True)]
+
+
+def _events(function, chunks: list[bytes], sentinel: str | None) -> tuple[list[str], bool]:
+    response = _Response(chunks)
+    events = list(function(response, decoder=lambda raw: raw, sentinel=sentinel))
+    return events, response.closed
+
+
+STREAM = b"".join(
+    [
+        eventstreaming.UTF8_BOM,
+        b": keep-alive comment\n\n",
+        b'data: {"id": "1", "choices": [{"delta": {"content": "Bon"}}]}\r\n\r\n',
+        b"event: ping\n\n",
+        b'id: 7\ndata: {"n": 2}\n\n',
+        b"data: line one\ndata: line two\r\r",
+        b'retry: 1500\ndata: "x"\r\n\r\n',
+        b'data: {"choices": [{"delta": {"content": "jour"}}]}\n\n',
+        b"data: [DONE]\n\n",
+        b'data: {"after": "the sentinel"}\n\n',
+    ]
+)
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("sentinel", ["[DONE]", None])
+def test_event_reader_yields_what_the_sdk_reader_yields_however_the_bytes_are_cut(seed, sentinel):
+    chunks = _chunked(STREAM, random.Random(seed))
+    expected = _events(sdk_speedup.original_stream_events, chunks, sentinel)
+    got = _events(sdk_speedup._stream_events, chunks, sentinel)
+    assert got == expected
+    decoded = [json.loads(event) for event in got[0]]
+    assert decoded[0]["data"]["choices"][0]["delta"]["content"] == "Bon"
+    assert (decoded[-1]["data"] == {"after": "the sentinel"}) is (sentinel is None)
+
+
+def test_event_reader_flushes_a_last_event_without_a_trailing_boundary():
+    chunks = [b'data: {"a": 1}\n\n', b'data: {"b": 2}']
+    assert _events(sdk_speedup._stream_events, chunks, None) == _events(
+        sdk_speedup.original_stream_events, chunks, None
+    )
+    assert len(_events(sdk_speedup._stream_events, chunks, None)[0]) == 2
+
+
+def test_the_sdk_uses_the_installed_reader():
+    sdk_speedup.install()
+    assert eventstreaming.stream_events is sdk_speedup._stream_events
+
+
+def test_unset_copies_are_the_same_marker_and_models_still_copy():
+    sdk_speedup.install()
+    assert copy.copy(UNSET) is UNSET and copy.deepcopy(UNSET) is UNSET
+    message = models.UserMessage(content="Bonjour")
+    clone = message.model_copy(deep=True)
+    assert clone == message and clone is not message
+    assert clone.model_dump(mode="json") == {"role": "user", "content": "Bonjour"}
