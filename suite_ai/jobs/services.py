@@ -3,6 +3,7 @@ is claimed by exactly one worker, on SQLite as on Postgres."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -49,8 +50,24 @@ def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, *
     return Job.objects.filter(id=job_id, status__in=expected).update(status=target, **fields) == 1
 
 
+@functools.cache
+def _insert_event_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ("job_id", "kind", "data", "created_at"))
+    return f"INSERT INTO {quote(JobEvent._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 (names)
+
+
 def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None) -> None:
-    JobEvent.objects.create(job_id=job_id, kind=kind, data=data or {})
+    """Append an event to the job's stream. A job writes about three, its most frequent write:
+    one plain INSERT costs less than half the CPU of ``JobEvent.objects.create``."""
+    values = [
+        JobEvent._meta.get_field("job").get_db_prep_value(job_id, connection),
+        kind,
+        JobEvent._meta.get_field("data").get_db_prep_value(data or {}, connection),
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_event_sql(connection.vendor), values)
 
 
 # --- Submission -----------------------------------------------------------------------------------
@@ -128,23 +145,49 @@ def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
 # --- Worker side ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """One statement for the whole claim: a claim runs once per job, and composing an ORM
+    UPDATE, then loading the row and its owner, cost a worker two thirds of what its streamed
+    model call costs.
+    UPDATE … RETURNING is Postgres' and SQLite's (≥ 3.35) alike."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Job._meta.concrete_fields if field.column)
+    user = quote(User._meta.db_table)
+    table = Job._meta.db_table
+    # Only names from the models are formatted in; every value is a parameter.
+    owner = f"(SELECT {{}} FROM {user} WHERE {user}.{quote('id')} = {quote('owner_id')})"  # noqa: S608
+    return (
+        f"UPDATE {quote(table)} SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s,"  # noqa: S608
+        " attempts = attempts + 1"
+        " WHERE id = %s AND status = %s AND NOT cancel_requested AND (available_at IS NULL OR available_at <= %s)"
+        f" RETURNING {columns}, {owner.format(quote('sub'))} AS owner_sub,"
+        f" {owner.format(quote('email'))} AS owner_email"
+    )
+
+
 def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
     """queued → running for exactly one caller; None if the job is not claimable now."""
+    check_transition(JobStatus.QUEUED, JobStatus.RUNNING)
     now = timezone.now()
-    claimed = (
-        Job.objects.filter(id=job_id, status=JobStatus.QUEUED, cancel_requested=False)
-        .exclude(available_at__gt=now)
-        .update(
-            status=JobStatus.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            worker=worker[:255],
-            attempts=F("attempts") + 1,
-        )
-    )
-    if claimed != 1:
+    pk = Job._meta.pk
+    assert pk is not None
+    params = [
+        JobStatus.RUNNING,
+        now,
+        now,
+        worker[:255],
+        pk.get_db_prep_value(uuid.UUID(str(job_id)), connection),
+        JobStatus.QUEUED,
+        now,
+    ]
+    claimed = list(Job.objects.raw(_claim_sql(connection.vendor), params))
+    if not claimed:
         return None
-    job = Job.objects.select_related("owner").get(id=job_id)
+    job = claimed[0]
+    # The owner as far as a job needs it; any other field of it loads on first use.
+    owner = [job.owner_id, getattr(job, "owner_sub"), getattr(job, "owner_email")]  # noqa: B009 (extra columns)
+    job.owner = User.from_db(connection.alias, ["id", "sub", "email"], owner)
     if job.attempts == 1 and job.enqueued_at is not None:
         metrics.QUEUE_WAIT.labels(action=job.action).observe((now - job.enqueued_at).total_seconds())
     return job
