@@ -67,6 +67,8 @@ Observation::
 Standalone, for benchmarks and manual runs (prints its URL and key)::
 
     python -m tests.fakes.mistral_server --port 8765 --latency 2 [--jitter 0.5] [--chunk-delay 0.05]
+
+    GET /_stats, POST /_stats/reset   # stats() and reset_stats() over HTTP, for another process
 """
 
 from __future__ import annotations
@@ -315,6 +317,7 @@ class FakeMistralServer:
                 app.router.add_post("/v1/chat/completions", self._chat)
                 app.router.add_get("/v1/models", self._models)
                 app.router.add_get("/_stats", self._stats)
+                app.router.add_post("/_stats/reset", self._reset_stats)
                 # handler_cancellation: a client that gives up cancels its handler, so in_flight stays true.
                 self._runner = web.AppRunner(
                     app, access_log=None, handle_signals=False, shutdown_timeout=0.5, handler_cancellation=True
@@ -366,6 +369,10 @@ class FakeMistralServer:
         return web.json_response({"object": "list", "data": models})
 
     async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
+
+    async def _reset_stats(self, request: web.Request) -> web.Response:
+        self.reset_stats()
         return web.json_response(self.stats())
 
     def _delay(self, base: float) -> float:

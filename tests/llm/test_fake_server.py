@@ -132,3 +132,13 @@ def test_holds_a_thousand_slow_requests_at_once(fake_model):
     assert statuses == [200] * 1000
     assert fake_model.stats()["max_in_flight"] == 1000
     assert fake_model.in_flight == 0
+
+
+def test_stats_over_http_for_a_benchmark_in_another_process(fake_model):
+    fake_model.configure(latency=0.0)
+    post(fake_model, "Un texte.")
+    post(fake_model, "Un autre [[fail:503]]")
+    stats = httpx2.get(f"{fake_model.url}/_stats", timeout=5).json()
+    assert stats["requests"] == 2 and stats["statuses"] == {"200": 1, "503": 1} and stats["max_in_flight"] == 1
+    reset = httpx2.post(f"{fake_model.url}/_stats/reset", timeout=5).json()
+    assert reset["requests"] == 0 and reset["statuses"] == {} and fake_model.requests == []
