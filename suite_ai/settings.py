@@ -181,6 +181,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": CELERY_BROKER_POLL_INTERVAL,
     }
 else:
+    if CELERY_BROKER_URL.startswith("redis://"):
+        CELERY_BROKER_TRANSPORT = "suite_ai.jobs.redis_transport:Transport"
     # The visibility timeout must exceed the longest job plus its longest re-schedule delay,
     # or Redis hands a running job to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
