@@ -10,7 +10,8 @@ Redis broker) against the fake Mistral server answering after a fixed delay, and
 - model calls in flight in one worker process, 500 jobs on a 2 s model (target ≥ 200): one worker
   process alone drains 500 queued jobs
 - CPU time per job, web and worker together (target ≤ 8 ms)
-- database connections held by jobs while they wait on the model (target 0)
+- database connections held by jobs while they wait on the model (target 0), sampled while one
+  worker process has 200+ jobs waiting and no submission is running
 - errors with 256 concurrent submitting clients (target 0)
 
 The fake model runs in its own process and the load generator is one asyncio loop, so the
@@ -29,7 +30,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -247,6 +247,14 @@ def max_concurrent_per_worker(rows: list[dict[str, Any]]) -> dict[str, int]:
     return peaks
 
 
+def sustained_rate(rows: list[dict[str, Any]]) -> float:
+    """Completions per second between the 10th and the 90th percentile completion: the steady
+    rate, without the first model delay (nothing can finish before it) nor the last stragglers."""
+    ends = sorted(r["finished_at"] for r in rows if r["finished_at"])
+    low, high = ends[len(ends) // 10], ends[len(ends) * 9 // 10]
+    return (len(ends) * 9 // 10 - len(ends) // 10) / (high - low)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/suite_ai_bench")
@@ -289,17 +297,8 @@ def main() -> None:
         before = {name: sum(cpu_seconds(p.process.pid) for p in group) for name, group in processes.items()}
         bench_before = cpu_seconds(os.getpid())
         started = time.time()
-        sampled: list[dict[str, int]] = []
-
-        def sample_connections() -> None:
-            time.sleep(2.5)
-            sampled.append(stack.db_connections())
-
-        sampler = threading.Thread(target=sample_connections)
-        sampler.start()
         _, ids, errors = submissions(stack, clients=32, per_client=args.jobs // 32 + 1, pace=0, model_delay=2.0)
         rows = stack.wait_finished(ids)
-        sampler.join()
         finished = max(r["finished_at"] for r in rows)
         cpu = {name: sum(cpu_seconds(p.process.pid) for p in group) - before[name] for name, group in processes.items()}
         cpu["stand-ins"] += cpu_seconds(os.getpid()) - bench_before
@@ -307,17 +306,23 @@ def main() -> None:
         results["burst_failed"] = sum(r["status"] != "succeeded" for r in rows) + errors
         results["max_in_flight_all"] = model.stats()["max_in_flight"]
         results["jobs_per_second"] = len(ids) / (finished - started)
+        results["jobs_per_second_sustained"] = sustained_rate(rows)
         results["cpu_ms_per_job"] = (cpu["web"] + cpu["worker"]) / len(ids) * 1000
         results["web_cpu_ms_per_job"] = cpu["web"] / len(ids) * 1000
         results["worker_cpu_ms_per_job"] = cpu["worker"] / len(ids) * 1000
         results["stand_ins_cpu_ms_per_job"] = cpu["stand-ins"] / len(ids) * 1000
-        results["db_connections_while_waiting"] = sampled[0] if sampled else {}
 
         # 3. One worker process alone drains 500 queued jobs on a 2 s model: calls in flight per process.
         stack.stop_workers()
         _, ids, errors = submissions(stack, clients=32, per_client=args.jobs // 32 + 1, pace=0, model_delay=2.0)
         model.reset_stats()
         stack.workers = stack.start_workers(1)
+        # Every job submitted, 200+ waiting on the model: what the database sees of them.
+        deadline = time.monotonic() + 20
+        while model.stats()["in_flight"] < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        results["db_connections_while_waiting"] = stack.db_connections()
+        results["in_flight_when_sampled"] = model.stats()["in_flight"]
         rows = stack.wait_finished(ids)
         results["one_worker_max_in_flight"] = model.stats()["max_in_flight"]
         results["one_worker_jobs_per_second"] = len(rows) / (
@@ -346,8 +351,8 @@ def main() -> None:
          f"{results['pickup_p50_ms']:.1f} / {results['pickup_p99_ms']:.1f} ms", "p50 ≤ 20 ms"),
         ("overhead ratio, 1 s model, p50 / p99",
          f"{results['overhead_ratio_p50']:.3f} / {results['overhead_ratio_p99']:.3f}", "≤ 1.05"),
-        (f"jobs/s end to end, 2 s model, {args.workers} worker process(es)", f"{results['jobs_per_second']:.1f}",
-         "≥ 92 (2 × Docs)"),
+        (f"jobs/s, 2 s model, {args.workers} worker process(es): end to end / sustained",
+         f"{results['jobs_per_second']:.1f} / {results['jobs_per_second_sustained']:.1f}", "≥ 92 (2 × Docs)"),
         ("model calls in flight, one worker process draining 500 jobs", str(results["one_worker_max_in_flight"]),
          "≥ 200 per process"),
         ("jobs/s, one worker process draining", f"{results['one_worker_jobs_per_second']:.1f}", ""),
@@ -355,7 +360,8 @@ def main() -> None:
          f"({results['web_cpu_ms_per_job']:.2f} + {results['worker_cpu_ms_per_job']:.2f})", "≤ 8 ms"),
         ("CPU per job of the stand-ins (load generator, fake model)",
          f"{results['stand_ins_cpu_ms_per_job']:.2f} ms", ""),
-        ("DB connections by state while jobs wait", json.dumps(results["db_connections_while_waiting"]), "0 active"),
+        (f"DB connections by state, {results['in_flight_when_sampled']} jobs waiting on the model",
+         json.dumps(results["db_connections_while_waiting"]), "0 active"),
         ("errors, 256 concurrent clients", str(results["errors_256_clients"]), "0"),
         ("failed jobs (burst, one worker)", f"{results['burst_failed']}, {results['one_worker_failed']}", "0"),
     ]  # fmt: skip
