@@ -169,6 +169,7 @@ STATIC_ROOT = DATA_DIR / "static"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
 CELERY_BROKER_POLL_INTERVAL = env_float("SUITE_AI_BROKER_POLL_INTERVAL", 0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "suite_ai.jobs.transports:FilesystemTransport"
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -182,7 +183,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     if CELERY_BROKER_URL.startswith("redis://"):
-        CELERY_BROKER_TRANSPORT = "suite_ai.jobs.redis_transport:Transport"
+        CELERY_BROKER_TRANSPORT = "suite_ai.jobs.transports:RedisTransport"
     # The visibility timeout must exceed the longest job plus its longest re-schedule delay,
     # or Redis hands a running job to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {

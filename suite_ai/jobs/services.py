@@ -52,6 +52,7 @@ def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, *
 
 @functools.cache
 def _insert_event_sql(vendor: str) -> str:
+    """Cached per database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in ("job_id", "kind", "data", "created_at"))
     return f"INSERT INTO {quote(JobEvent._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 (names)
@@ -147,10 +148,9 @@ def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
 
 @functools.cache
 def _claim_sql(vendor: str) -> str:
-    """One statement for the whole claim: a claim runs once per job, and composing an ORM
-    UPDATE, then loading the row and its owner, cost a worker two thirds of what its streamed
-    model call costs.
-    UPDATE … RETURNING is Postgres' and SQLite's (≥ 3.35) alike."""
+    """The whole claim in one statement (Postgres and SQLite ≥ 3.35 both have UPDATE … RETURNING):
+    an ORM UPDATE, then loading the row and its owner, cost each job two thirds of the CPU of its
+    streamed model call. Cached per database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Job._meta.concrete_fields if field.column)
     user = quote(User._meta.db_table)

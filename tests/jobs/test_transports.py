@@ -1,34 +1,38 @@
-"""Our Redis transport: kombu's, with one Redis client per channel instead of one per message."""
+"""Our broker transports: kombu's, with one Redis client per channel and atomic message files."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from queue import Empty
 
 import pytest
 from kombu import Connection, Exchange, Queue
+from kombu.utils.json import dumps as json_dumps
 
-from suite_ai.jobs.redis_transport import Channel
+from suite_ai.jobs.transports import FilesystemChannel, RedisChannel
 
 BROKER = "redis://127.0.0.1:6379/4"
 
 
 @pytest.fixture
 def connection():
-    with Connection(BROKER, transport="suite_ai.jobs.redis_transport:Transport") as conn:
+    with Connection(BROKER, transport="suite_ai.jobs.transports:RedisTransport") as conn:
         yield conn
 
 
 @pytest.mark.parametrize(
     ("broker", "transport"),
     [
-        (BROKER, "suite_ai.jobs.redis_transport.Transport"),
+        (BROKER, "suite_ai.jobs.transports.RedisTransport"),
+        ("filesystem://", "suite_ai.jobs.transports.FilesystemTransport"),
         ("amqp://guest:guest@127.0.0.1:5672//", "kombu.transport.pyamqp.Transport"),
     ],
 )
-def test_is_the_transport_the_celery_app_uses_for_redis_urls(broker, transport, tmp_path):
+def test_is_the_transport_the_celery_app_uses_for_its_broker_url(broker, transport, tmp_path):
     script = (
         "import django; django.setup(); from suite_ai.celery import app; "
         "t = type(app.connection_for_write().transport); print(f'{t.__module__}.{t.__name__}')"
@@ -42,7 +46,7 @@ def test_is_the_transport_the_celery_app_uses_for_redis_urls(broker, transport, 
 def test_messages_are_published_received_and_acked_through_one_client(connection):
     queue = Queue(f"test-{uuid.uuid4()}", Exchange(f"test-{uuid.uuid4()}", type="direct"), routing_key="job")
     channel = connection.channel()
-    assert isinstance(channel, Channel)
+    assert isinstance(channel, RedisChannel)
     producer = connection.Producer(channel)
     for n in range(3):
         producer.publish({"job": n}, exchange=queue.exchange, routing_key="job", declare=[queue])
@@ -67,3 +71,41 @@ def test_a_replaced_pool_gets_a_new_client(connection):
     second = channel._create_client()
     assert second is not first and second.connection_pool is channel.pool
     assert second.ping()
+
+
+@pytest.mark.parametrize(
+    ("transport", "module", "safe"),
+    [
+        ("suite_ai.jobs.transports:FilesystemTransport", "suite_ai.jobs.transports", True),
+        ("filesystem", "kombu.transport.filesystem", False),  # kombu's own: why ours exists
+    ],
+)
+def test_a_reader_at_the_worst_moment_never_takes_a_half_written_message(
+    tmp_path, monkeypatch, transport, module, safe
+):
+    """The reader lists the folder after the writer created the message file, before it wrote it
+    (in production: beat or the web publishing while a worker polls)."""
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "polling_interval": 0}
+    with Connection("filesystem://", transport=transport, transport_options=options) as conn:
+        writer, reader = conn.channel(), conn.channel()
+        seen: list[object] = []
+
+        def serialize_then_read(payload: object) -> str:
+            # The writer serializes once its file is open: read at exactly that moment.
+            try:
+                seen.append(reader._get("jobs"))
+            except Empty:
+                seen.append("nothing yet")
+            except ValueError as error:
+                seen.append(error)
+            return json_dumps(payload)
+
+        monkeypatch.setattr(f"{module}.dumps", serialize_then_read)
+        writer._put("jobs", {"job": 1})
+        if safe:
+            assert seen == ["nothing yet"]
+            assert reader._get("jobs") == {"job": 1}
+            assert os.listdir(tmp_path) == []  # taken, and no staging file left behind
+            assert isinstance(writer, FilesystemChannel)
+        else:
+            assert len(seen) == 1 and isinstance(seen[0], json.JSONDecodeError)  # the worker's crash
