@@ -42,7 +42,8 @@ class RedisTransport(redis.Transport):
 
 
 class FilesystemChannel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem channel calls the argument "payload", its base class "message".
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         # kombu's name: the reader takes files in name order and matches "<anything>.<queue>.msg".
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staging = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.tmp")
