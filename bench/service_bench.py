@@ -247,14 +247,6 @@ def max_concurrent_per_worker(rows: list[dict[str, Any]]) -> dict[str, int]:
     return peaks
 
 
-def sustained_rate(rows: list[dict[str, Any]]) -> float:
-    """Completions per second between the 10th and the 90th percentile completion: the steady
-    rate, without the first model delay (nothing can finish before it) nor the last stragglers."""
-    ends = sorted(r["finished_at"] for r in rows if r["finished_at"])
-    low, high = ends[len(ends) // 10], ends[len(ends) * 9 // 10]
-    return (len(ends) * 9 // 10 - len(ends) // 10) / (high - low)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/suite_ai_bench")
@@ -306,7 +298,6 @@ def main() -> None:
         results["burst_failed"] = sum(r["status"] != "succeeded" for r in rows) + errors
         results["max_in_flight_all"] = model.stats()["max_in_flight"]
         results["jobs_per_second"] = len(ids) / (finished - started)
-        results["jobs_per_second_sustained"] = sustained_rate(rows)
         results["cpu_ms_per_job"] = (cpu["web"] + cpu["worker"]) / len(ids) * 1000
         results["web_cpu_ms_per_job"] = cpu["web"] / len(ids) * 1000
         results["worker_cpu_ms_per_job"] = cpu["worker"] / len(ids) * 1000
@@ -351,8 +342,8 @@ def main() -> None:
          f"{results['pickup_p50_ms']:.1f} / {results['pickup_p99_ms']:.1f} ms", "p50 ≤ 20 ms"),
         ("overhead ratio, 1 s model, p50 / p99",
          f"{results['overhead_ratio_p50']:.3f} / {results['overhead_ratio_p99']:.3f}", "≤ 1.05"),
-        (f"jobs/s, 2 s model, {args.workers} worker process(es): end to end / sustained",
-         f"{results['jobs_per_second']:.1f} / {results['jobs_per_second_sustained']:.1f}", "≥ 92 (2 × Docs)"),
+        (f"jobs/s, 2 s model, {args.workers} worker process(es), first submission → last completion",
+         f"{results['jobs_per_second']:.1f}", "≥ 92 (2 × Docs)"),
         ("model calls in flight, one worker process draining 500 jobs", str(results["one_worker_max_in_flight"]),
          "≥ 200 per process"),
         ("jobs/s, one worker process draining", f"{results['one_worker_jobs_per_second']:.1f}", ""),
