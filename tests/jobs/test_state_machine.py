@@ -54,6 +54,38 @@ def test_a_finished_job_cannot_be_finished_again(owner):
     assert JobEvent.objects.filter(job=job, kind="done").count() == 1
 
 
+def test_a_claim_returns_the_whole_running_job_and_its_owner(owner, django_assert_num_queries):
+    owner.email = "agent@example.gouv.fr"
+    owner.save()
+    job = make_job(owner, options={"language": "en"}, input={"markdown": "Texte à traduire."})
+    with django_assert_num_queries(1):  # the claim is one statement
+        claimed = services.claim(job.id, "worker-7")
+    assert claimed is not None and claimed.id == job.id
+    assert (claimed.status, claimed.worker, claimed.attempts) == (JobStatus.RUNNING, "worker-7", 1)
+    assert claimed.options == {"language": "en"} and claimed.input == {"markdown": "Texte à traduire."}
+    assert claimed.started_at is not None and claimed.started_at == claimed.heartbeat_at
+    with django_assert_num_queries(0):
+        assert (claimed.owner.sub, claimed.owner.email) == ("owner", "agent@example.gouv.fr")
+    assert claimed.owner.is_active  # any other field of the owner loads on first use
+    stored = Job.objects.get(id=job.id)
+    assert (stored.status, stored.worker, stored.attempts, stored.started_at) == (
+        JobStatus.RUNNING, "worker-7", 1, claimed.started_at,
+    )  # fmt: skip
+
+
+def test_events_are_stored_in_order_with_their_data_and_time(owner):
+    job = make_job(owner)
+    before = timezone.now()
+    services.emit(job.id, JobEvent.Kind.DELTA, {"text": "Bonjour « à tous »"})
+    services.emit(str(job.id), JobEvent.Kind.PROGRESS, {"done": 1, "total": 3})
+    events = list(JobEvent.objects.filter(job=job).order_by("id"))
+    assert [(e.kind, e.data) for e in events] == [
+        ("delta", {"text": "Bonjour « à tous »"}),
+        ("progress", {"done": 1, "total": 3}),
+    ]
+    assert all(before <= e.created_at <= timezone.now() for e in events)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_job_is_claimed_by_exactly_one_of_many_concurrent_workers():
     owner = User.objects.create(sub="racer")
