@@ -122,7 +122,8 @@ class Stack:
              "--port", str(port), "--no-access-log", "--log-level", "warning"],
             self.env, log_dir,
         )  # fmt: skip
-        self.workers = self.start_workers(args.workers)
+        self.workers: list[ManagedProcess] = []
+        self.start_workers(args.workers)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -132,7 +133,7 @@ class Stack:
                 time.sleep(0.1)
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
-    def start_workers(self, count: int) -> list[ManagedProcess]:
+    def start_workers(self, count: int) -> None:
         command = [sys.executable, "-m", "celery", "-A", "suite_ai", "worker", "--pool", "threads",
                    "--concurrency", str(self.args.concurrency), "--queues", "suite_ai", "--without-gossip",
                    "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
@@ -144,7 +145,7 @@ class Stack:
         ]
         for worker in workers:
             worker.wait_for_log(" ready.")
-        return workers
+        self.workers = workers
 
     def stop_workers(self) -> None:
         for worker in self.workers:
@@ -307,7 +308,7 @@ def main() -> None:
         stack.stop_workers()
         _, ids, errors = submissions(stack, clients=32, per_client=args.jobs // 32 + 1, pace=0, model_delay=2.0)
         model.reset_stats()
-        stack.workers = stack.start_workers(1)
+        stack.start_workers(1)
         # Every job submitted, 200+ waiting on the model: what the database sees of them.
         deadline = time.monotonic() + 20
         while model.stats()["in_flight"] < 200 and time.monotonic() < deadline:
@@ -321,7 +322,7 @@ def main() -> None:
         )
         results["one_worker_failed"] = sum(r["status"] != "succeeded" for r in rows) + errors
         stack.stop_workers()
-        stack.workers = stack.start_workers(args.workers)
+        stack.start_workers(args.workers)
 
         # 4. 256 concurrent submitting clients.
         _, ids, errors = submissions(stack, clients=256, per_client=2, pace=0, model_delay=0.5)

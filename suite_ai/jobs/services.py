@@ -177,7 +177,7 @@ def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
         now,
         now,
         worker[:255],
-        pk.get_db_prep_value(uuid.UUID(str(job_id)), connection),
+        pk.get_db_prep_value(job_id, connection),
         JobStatus.QUEUED,
         now,
     ]

@@ -36,7 +36,9 @@ from mistralai.client.types.basemodel import Unset
 from mistralai.client.utils import eventstreaming, forms, queryparams, serializers, url
 
 _original_create_model = serializers.create_model
-original_stream_events = eventstreaming.stream_events  # kept for the equivalence test
+# Kept for the equivalence tests.
+original_stream_events = eventstreaming.stream_events
+original_stream_events_async = eventstreaming.stream_events_async
 _cache: dict[tuple[str, Any], Any] = {}
 _lock = threading.Lock()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import random
@@ -22,6 +23,13 @@ class _Response:
         yield from self.chunks
 
     def close(self) -> None:
+        self.closed = True
+
+    async def aiter_bytes(self):
+        for chunk in self.chunks:
+            yield chunk
+
+    async def aclose(self) -> None:
         self.closed = True
 
 
@@ -62,6 +70,19 @@ def test_event_reader_yields_what_the_sdk_reader_yields_however_the_bytes_are_cu
     decoded = [json.loads(event) for event in got[0]]
     assert decoded[0]["data"]["choices"][0]["delta"]["content"] == "Bon"
     assert (decoded[-1]["data"] == {"after": "the sentinel"}) is (sentinel is None)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_async_event_reader_yields_what_the_sdk_async_reader_yields(seed):
+    async def collect(function, chunks: list[bytes]) -> tuple[list[str], bool]:
+        response = _Response(chunks)
+        events = [event async for event in function(response, decoder=lambda raw: raw, sentinel="[DONE]")]
+        return events, response.closed
+
+    chunks = _chunked(STREAM, random.Random(seed))
+    expected = asyncio.run(collect(sdk_speedup.original_stream_events_async, chunks))
+    assert asyncio.run(collect(sdk_speedup._stream_events_async, chunks)) == expected
+    assert len(expected[0]) == 5 and expected[1]  # data-less "ping" skipped, nothing after [DONE]
 
 
 def test_event_reader_flushes_a_last_event_without_a_trailing_boundary():
