@@ -2,9 +2,10 @@
 against Mistral's API or any Mistral-compatible ``server_url`` (Albert API, vLLM).
 
 One client per process and configuration (``get_gateway``), shared by every thread: a worker runs
-hundreds of jobs in threads, each waiting on a model call, so its httpx2 pool is sized for that
-(``max_connections``, 1024 by default; httpx's default of 100 would queue them) and its timeouts
-are explicit (``timeout_s`` between bytes, ``connect_timeout_s``). The SDK's own retries stay off:
+hundreds of jobs in threads, each waiting on a model call, so its connections are sized for that
+(``max_connections``, 1024 by default; httpx's default of 100 would queue them) and spread over
+small pools, one per group of threads (``_ThreadShardedTransport``). Its timeouts are explicit
+(``timeout_s`` between bytes, ``connect_timeout_s``). The SDK's own retries stay off:
 every failure is raised at once as a classified ``ModelError`` and the caller re-schedules.
 
 Async calls use one client per event loop (a pooled connection is bound to the loop that opened
@@ -14,6 +15,8 @@ it; reusing one client across ``asyncio.run`` calls fails with "Event loop is cl
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import os
 import threading
 import time
@@ -39,6 +42,8 @@ Messages = list[dict[str, str]]
 _TRANSPORT_ERRORS = (errors.MistralError, httpx2.HTTPError, OSError)
 _DEFAULT: Any = object()
 _DRAIN_LIMIT = 64 * 1024
+_CONNECTIONS_PER_SHARD = 8
+_KEEPALIVE_EXPIRY = 30.0
 _MESSAGE_TYPES: dict[str, Any] = {
     "system": models.SystemMessage,
     "user": models.UserMessage,
@@ -222,6 +227,42 @@ class _AsyncClient(httpx2.AsyncClient):
         return response
 
 
+class _ThreadShardedTransport(httpx2.BaseTransport):
+    """Connections spread over small pools; a thread always uses the same one.
+
+    httpcore's pool walks every connection it holds on each request and each response, and
+    probes each idle one's socket with ``poll()``. With one pool for a 256-thread worker that walk
+    was a fifth of the worker's CPU, and its syscalls (each one a GIL hand-off) most of its
+    context switches. A thread has at most one call in flight, so a pool serves a handful of
+    threads and holds a few connections. Threads are dealt to pools in turn (not by
+    thread id, which could pile them onto one pool)."""
+
+    def __init__(self, max_connections: int) -> None:
+        shards = max(1, math.ceil(max_connections / _CONNECTIONS_PER_SHARD))
+        per_shard = math.ceil(max_connections / shards)
+        limits = httpx2.Limits(
+            max_connections=per_shard, max_keepalive_connections=per_shard, keepalive_expiry=_KEEPALIVE_EXPIRY
+        )
+        # One TLS context for all: building one loads the CA bundle (about 20 ms each).
+        tls = httpx2.create_ssl_context()
+        self.shards = [httpx2.HTTPTransport(verify=tls, limits=limits) for _ in range(shards)]
+        self._dealt = itertools.count()
+        self._local = threading.local()
+
+    def shard(self) -> httpx2.HTTPTransport:
+        shard: httpx2.HTTPTransport | None = getattr(self._local, "shard", None)
+        if shard is None:
+            shard = self._local.shard = self.shards[next(self._dealt) % len(self.shards)]
+        return shard
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self.shard().handle_request(request)
+
+    def close(self) -> None:
+        for shard in self.shards:
+            shard.close()
+
+
 def _mark_complete(stream: Any) -> None:
     body = getattr(getattr(stream, "response", None), "stream", None)
     if isinstance(body, _ReusableStream | _ReusableAsyncStream):
@@ -235,9 +276,10 @@ class Gateway:
         self._limits = httpx2.Limits(
             max_connections=settings.max_connections,
             max_keepalive_connections=settings.max_connections,
-            keepalive_expiry=30.0,
+            keepalive_expiry=_KEEPALIVE_EXPIRY,
         )
-        self.http = _Client(follow_redirects=True, timeout=self._timeout, limits=self._limits)
+        self.transport = _ThreadShardedTransport(settings.max_connections)
+        self.http = _Client(follow_redirects=True, timeout=self._timeout, transport=self.transport)
         self.client = self._sdk(client=self.http)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mistral] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()

@@ -95,6 +95,39 @@ def test_sse_refuses_other_users_and_anonymous_callers(alice, bob, web, worker, 
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
+def test_the_api_through_the_web_server_accepts_reads_and_refuses(alice, web, worker, fake_model, settings):
+    headers = {"Authorization": f"Bearer {alice.token}", "Idempotency-Key": "through-the-server"}
+    url = f"{web}/api/v1.0/documents/{uuid.uuid4()}/actions/"
+    payload = {"action": "correct", "input": {"markdown": "Il ont mangé."}}
+    submitted = httpx.post(url, json=payload, headers=headers, timeout=10)
+    assert submitted.status_code == 202 and submitted.headers["content-type"] == "application/json"
+    again = httpx.post(url, json=payload, headers=headers, timeout=10)
+    assert (again.status_code, again.json()["id"]) == (202, submitted.json()["id"])
+    assert again.headers["Idempotent-Replayed"] == "true"
+    wait_finished(submitted.json()["id"])
+    job = httpx.get(f"{web}/api/v1.0/jobs/{submitted.json()['id']}/", headers=headers, timeout=10).json()
+    assert job["status"] == "succeeded" and job["result"]["markdown"]
+    listed = httpx.get(f"{web}/api/v1.0/jobs/", params={"status": "succeeded"}, headers=headers, timeout=10).json()
+    assert [j["id"] for j in listed["results"]] == [job["id"]]
+
+    malformed = httpx.post(url, content=b"{not json", headers={**headers, "Content-Type": "application/json"})
+    assert (malformed.status_code, malformed.json()["code"]) == (400, "malformed_json")
+
+    # Chunked, with no Content-Length: the server reads no further than the limit and answers 413.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def oversized():
+        yield b'{"action": "correct", "input": {"markdown": "'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}}'
+
+    too_big = httpx.post(url, content=oversized(), headers={**headers, "Content-Type": "application/json"}, timeout=30)
+    assert (too_big.status_code, too_big.json()["code"]) == (413, "input_too_large")
+    assert Job.objects.filter(owner__sub=alice.username).count() == 1  # nothing created by a refused request
+    assert "garbage collector settled" in worker.log()  # start-up objects frozen once the worker was ready
+
+
 def test_rate_limited_model_reschedules_with_retry_after_then_succeeds(alice, worker, fake_model):
     fake_model.fail_next(status=429, retry_after=1)
     job = wait_finished(alice.submit("correct", input={"markdown": "Il ont mangé."}).json()["id"])

@@ -47,6 +47,36 @@ def test_streamed_calls_reuse_their_connection(gateway, fake_model):
     assert len({r["peer"] for r in fake_model.requests}) == 1
 
 
+def test_threads_are_dealt_over_small_pools_that_keep_their_connections(settings_for, fake_model):
+    gateway = Gateway(settings_for(max_connections=32))
+    transport = gateway.transport
+    assert len(transport.shards) == 4  # 8 connections each: a pool's walk touches a few at most
+    shard_of: dict[str, int] = {}
+    barrier = threading.Barrier(8)
+
+    def calls(index: int) -> None:
+        barrier.wait()  # all eight at once
+        for _ in range(3):
+            gateway.stream_chat([{"role": "user", "content": f"Fil {index}."}], model="m", on_delta=lambda text: None)
+        shard_of[f"Fil {index}."] = transport.shards.index(transport.shard())
+
+    threads = [threading.Thread(target=calls, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    gateway.close()
+    assert sorted(shard_of.values()) == [0, 0, 1, 1, 2, 2, 3, 3]  # dealt in turn, two threads a pool
+    peers_of_shard: dict[int, set[str]] = {}
+    for request in fake_model.requests:
+        shard = shard_of[request["body"]["messages"][0]["content"]]
+        peers_of_shard.setdefault(shard, set()).add(request["peer"])
+    assert len(fake_model.requests) == 24
+    # A pool's connections serve only its threads, and are reused: at most one per thread.
+    all_peers = [peer for peers in peers_of_shard.values() for peer in peers]
+    assert len(all_peers) == len(set(all_peers)) <= 8
+
+
 def test_json_completion(gateway, fake_model):
     result = gateway.chat(MESSAGES, model="mistral-small-latest", max_tokens=50, temperature=None)
     assert result.text == reply_for(SOURCE) and result.finish_reason == "stop"
