@@ -137,10 +137,10 @@ class DatabaseJobContext:
         if text:
             services.emit(self.job_id, JobEvent.Kind.DELTA, {"text": text})
         calls, self._calls = self._calls, []
-        if calls:
-            ModelCall.objects.bulk_create(
+        services.insert_rows(
+            [
                 ModelCall(
-                    job_id=self.job_id,
+                    job_id=self.job.id,
                     owner_id=self.job.owner_id,
                     document_id=self.job.document_id,
                     stage=call.stage,
@@ -152,7 +152,8 @@ class DatabaseJobContext:
                     attempts=call.attempts,
                 )
                 for call in calls
-            )
+            ]
+        )
 
     def set_progress(self, done: int, total: int) -> None:
         # A one-call job's progress is its final state: recording 0/1 and 1/1 would cost two writes.

@@ -8,14 +8,14 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models import Model
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
@@ -51,11 +51,15 @@ def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, *
 
 
 @functools.cache
-def _insert_event_sql(vendor: str) -> str:
-    """Cached per database vendor, whose quoting it uses."""
+def _insert_sql(table: str, columns: tuple[str, ...], vendor: str) -> str:
+    """Cached per table, columns and database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in ("job_id", "kind", "data", "created_at"))
-    return f"INSERT INTO {quote(JobEvent._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 (names)
+    names = ", ".join(quote(column) for column in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608 (names from models)
+
+
+_EVENT_COLUMNS = ("job_id", "kind", "data", "created_at")
 
 
 def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None) -> None:
@@ -68,7 +72,21 @@ def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None)
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_event_sql(connection.vendor), values)
+        cursor.execute(_insert_sql(JobEvent._meta.db_table, _EVENT_COLUMNS, connection.vendor), values)
+
+
+def insert_rows(rows: Sequence[Model]) -> None:
+    """INSERT new rows of one model, their auto-incremented ids left to the database and not read
+    back: plain parametrised statements, without the query the ORM builds and compiles for each
+    ``bulk_create``. Field defaults and ``auto_now_add`` apply as with the ORM."""
+    if not rows:
+        return
+    meta = rows[0]._meta
+    fields = [f for f in meta.local_concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
+    sql = _insert_sql(meta.db_table, tuple(f.column for f in fields), connection.vendor)
+    params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 # --- Submission -----------------------------------------------------------------------------------
@@ -203,21 +221,36 @@ def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
     return job
 
 
+@functools.cache
+def _succeed_sql(vendor: str) -> str:
+    """Every job ends with this UPDATE: built once, where the ORM would build and compile it (with
+    its GREATEST expressions) for each job. Cached per database vendor, whose quoting it uses."""
+    quote = connection.ops.quote_name
+    at_least_one = f"CASE WHEN {quote('progress_total')} > 1 THEN {quote('progress_total')} ELSE 1 END"
+    assignments = ", ".join(
+        [f"{quote(column)} = %s" for column in ("status", "result", "usage", "prompt_version", "finished_at")]
+        + [f"{quote('credentials')} = ''", f"{quote('progress_total')} = {at_least_one}"]
+        + [f"{quote('progress_done')} = {at_least_one}"]
+    )
+    return f"UPDATE {quote(Job._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s AND {quote('status')} = %s"  # noqa: S608
+
+
 def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_version: str = "") -> bool:
+    check_transition(JobStatus.RUNNING, JobStatus.SUCCEEDED)
     now = timezone.now()
+    params = [
+        JobStatus.SUCCEEDED,
+        Job._meta.get_field("result").get_db_prep_save(result, connection),
+        Job._meta.get_field("usage").get_db_prep_save(usage, connection),
+        prompt_version,
+        connection.ops.adapt_datetimefield_value(now),
+        Job._meta.get_field("id").get_db_prep_save(job.id, connection),
+        JobStatus.RUNNING,
+    ]
     with transaction.atomic(savepoint=False):
-        done = _transition(
-            job.id,
-            [JobStatus.RUNNING],
-            JobStatus.SUCCEEDED,
-            result=result,
-            usage=usage,
-            prompt_version=prompt_version,
-            finished_at=now,
-            progress_total=Greatest(F("progress_total"), 1),
-            progress_done=Greatest(F("progress_total"), 1),
-            credentials="",
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_succeed_sql(connection.vendor), params)
+            done = cursor.rowcount == 1
         if done:
             emit(job.id, JobEvent.Kind.DONE, {"status": JobStatus.SUCCEEDED, "result": result})
     if done:

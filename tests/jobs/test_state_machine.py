@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from suite_ai.accounts.models import User
 from suite_ai.jobs import services
-from suite_ai.jobs.models import Job, JobEvent, JobStatus
+from suite_ai.jobs.models import Job, JobEvent, JobStatus, ModelCall
 
 
 def make_job(owner: User, **fields) -> Job:
@@ -84,6 +84,39 @@ def test_events_are_stored_in_order_with_their_data_and_time(owner):
         ("progress", {"done": 1, "total": 3}),
     ]
     assert all(before <= e.created_at <= timezone.now() for e in events)
+
+
+@pytest.mark.parametrize(("progress", "expected"), [((0, 0), (1, 1)), ((2, 5), (5, 5))])
+def test_success_stores_the_result_usage_and_full_progress(owner, progress, expected):
+    job = make_job(owner, progress_done=progress[0], progress_total=progress[1], credentials="sealed")
+    claimed = services.claim(job.id, "w1")
+    assert claimed is not None
+    usage = {"model": "mistral-small-latest", "prompt_tokens": 12, "completion_tokens": 7}
+    before = timezone.now()
+    assert services.succeed(claimed, {"markdown": "Fini « ici »"}, usage, prompt_version="rephrase@3")
+    stored = Job.objects.get(id=job.id)
+    assert (stored.status, stored.result, stored.usage) == (JobStatus.SUCCEEDED, {"markdown": "Fini « ici »"}, usage)
+    assert (stored.prompt_version, stored.credentials) == ("rephrase@3", "")  # credentials never outlive a job
+    assert (stored.progress_done, stored.progress_total) == expected
+    assert stored.finished_at is not None and before <= stored.finished_at <= timezone.now()
+    assert JobEvent.objects.get(job=job, kind="done").data == {"status": "succeeded", "result": stored.result}
+
+
+def test_model_calls_are_inserted_with_their_defaults(owner):
+    job = make_job(owner)
+    before = timezone.now()
+    calls = [
+        ModelCall(job_id=job.id, owner_id=owner.id, document_id=job.document_id, model="m", prompt_tokens=n)
+        for n in (3, 4)
+    ]
+    services.insert_rows(calls)
+    services.insert_rows([])
+    stored = list(ModelCall.objects.filter(job=job).order_by("id"))
+    assert [(c.prompt_tokens, c.stage, c.attempts, c.ttft_ms, c.document_id) for c in stored] == [
+        (3, "single", 1, None, job.document_id),
+        (4, "single", 1, None, job.document_id),
+    ]
+    assert all(before <= c.created_at <= timezone.now() for c in stored)
 
 
 @pytest.mark.django_db(transaction=True)
