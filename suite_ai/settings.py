@@ -320,6 +320,10 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "celery": {"level": "INFO"},
+        # A line per task received and per task finished (200 a second at 100 jobs/s) says nothing
+        # that the job rows, their events and /metrics do not; failures still log.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
 

@@ -86,7 +86,10 @@ def insert_rows(rows: Sequence[Model]) -> None:
     sql = _insert_sql(meta.db_table, tuple(f.column for f in fields), connection.vendor)
     params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if len(params) == 1:  # psycopg runs executemany in pipeline mode: twice the cost for one row
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
 
 
 # --- Submission -----------------------------------------------------------------------------------

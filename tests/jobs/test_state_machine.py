@@ -107,14 +107,14 @@ def test_model_calls_are_inserted_with_their_defaults(owner):
     before = timezone.now()
     calls = [
         ModelCall(job_id=job.id, owner_id=owner.id, document_id=job.document_id, model="m", prompt_tokens=n)
-        for n in (3, 4)
+        for n in (3, 4, 5)
     ]
-    services.insert_rows(calls)
+    services.insert_rows(calls[:1])  # one row: one statement
+    services.insert_rows(calls[1:])  # several: executemany
     services.insert_rows([])
     stored = list(ModelCall.objects.filter(job=job).order_by("id"))
     assert [(c.prompt_tokens, c.stage, c.attempts, c.ttft_ms, c.document_id) for c in stored] == [
-        (3, "single", 1, None, job.document_id),
-        (4, "single", 1, None, job.document_id),
+        (n, "single", 1, None, job.document_id) for n in (3, 4, 5)
     ]
     assert all(before <= c.created_at <= timezone.now() for c in stored)
 
