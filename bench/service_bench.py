@@ -99,7 +99,6 @@ class Stack:
                 "MISTRAL_SERVER_URL": model.url,
                 "SUITE_AI_SUBMIT_RATE": "100000/min",
                 "SUITE_AI_LOG_LEVEL": "WARNING",
-                "SUITE_AI_DB_POOL_MAX": "10",
             }
         )
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env=self.env, cwd=ROOT, check=True)

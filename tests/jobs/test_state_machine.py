@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
@@ -100,6 +100,18 @@ def test_success_stores_the_result_usage_and_full_progress(owner, progress, expe
     assert (stored.progress_done, stored.progress_total) == expected
     assert stored.finished_at is not None and before <= stored.finished_at <= timezone.now()
     assert JobEvent.objects.get(job=job, kind="done").data == {"status": "succeeded", "result": stored.result}
+
+
+def test_a_lost_idempotency_race_leaves_the_callers_transaction_usable(owner):
+    # The test runs inside a transaction, as a caller's would be: the second INSERT of the same
+    # owner and key fails in its savepoint, and the transaction goes on (Postgres would refuse
+    # every later statement of an aborted one).
+    fields = {"owner": owner, "document_id": uuid.uuid4(), "action": "summarize", "input_hash": "h"}
+    first = services._insert_job(idempotency_key="same", **fields)
+    assert first._state.adding is False and Job.objects.get(id=first.id).created_at == first.created_at
+    with pytest.raises(IntegrityError):
+        services._insert_job(idempotency_key="same", **fields)
+    assert list(Job.objects.values_list("id", flat=True)) == [first.id]
 
 
 def test_model_calls_are_inserted_with_their_defaults(owner):
