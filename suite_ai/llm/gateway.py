@@ -231,11 +231,11 @@ class _ThreadShardedTransport(httpx2.BaseTransport):
     """Connections spread over small pools; a thread always uses the same one.
 
     httpcore's pool walks every connection it holds on each request and each response, and
-    probes each idle one's socket with ``poll()``. With one pool for a 256-thread worker that walk
-    was a fifth of the worker's CPU, and its syscalls (each one a GIL hand-off) most of its
-    context switches. A thread has at most one call in flight, so a pool serves a handful of
-    threads and holds a few connections. Threads are dealt to pools in turn (not by
-    thread id, which could pile them onto one pool)."""
+    probes each idle one's socket with ``poll()``: with one pool for a 256-thread worker, about
+    eight ``poll()`` calls per model request under load (each one a GIL hand-off between
+    threads); with pools of eight connections, one. A thread has at most one call in flight, so
+    a pool serves a few threads. Threads are dealt to pools in turn (not by thread id, which
+    could pile them onto one pool)."""
 
     def __init__(self, max_connections: int) -> None:
         shards = max(1, math.ceil(max_connections / _CONNECTIONS_PER_SHARD))
@@ -279,7 +279,8 @@ class Gateway:
             keepalive_expiry=_KEEPALIVE_EXPIRY,
         )
         self.transport = _ThreadShardedTransport(settings.max_connections)
-        self.http = _Client(follow_redirects=True, timeout=self._timeout, transport=self.transport)
+        # ``limits`` still sizes the pools of proxies taken from the environment (HTTPS_PROXY).
+        self.http = _Client(follow_redirects=True, timeout=self._timeout, transport=self.transport, limits=self._limits)
         self.client = self._sdk(client=self.http)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mistral] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
