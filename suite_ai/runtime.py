@@ -19,9 +19,9 @@ def settle_garbage_collector() -> None:
     full collection walked them all (50 to 115 ms each). Meanwhile the objects of the hundreds of
     jobs waiting on the model outlive a young collection and get promoted, which is what keeps
     triggering full ones. Measured on the service benchmark, collections took about 0.7 ms of
-    worker CPU per job and 0.3 ms of web CPU; frozen and with these thresholds, about 0.2 ms in
-    all. Freed memory is unaffected: reference counting frees almost everything, the collector
-    only finds cycles.
+    worker CPU per job (and 0.3 ms of web CPU); frozen and with these thresholds, about 0.2 ms.
+    Freed memory is unaffected: reference counting frees almost everything, the collector only
+    finds cycles, later.
     """
     gc.collect()
     gc.freeze()

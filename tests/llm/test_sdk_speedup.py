@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import importlib
 import json
 import random
 
@@ -105,3 +106,15 @@ def test_unset_copies_are_the_same_marker_and_models_still_copy():
     clone = message.model_copy(deep=True)
     assert clone == message and clone is not message
     assert clone.model_dump(mode="json") == {"role": "user", "content": "Bonjour"}
+
+
+@pytest.mark.parametrize("package", sdk_speedup.LAZY_PACKAGES, ids=lambda p: p.__name__)
+def test_a_lazy_sdk_name_is_imported_once_then_found_in_its_package(package):
+    lazy = package._dynamic_imports  # name → module, relative to the package
+    name = next(n for n in sorted(lazy) if n not in vars(package))  # one not looked up yet
+    value = getattr(package, name)
+    assert vars(package)[name] is value  # kept: the next lookup does not reach __getattr__
+    assert value is getattr(importlib.import_module(lazy[name], package.__name__), name)
+    assert getattr(package, name) is value
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018 (unknown names still fail)
