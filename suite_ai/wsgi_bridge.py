@@ -59,8 +59,8 @@ class BufferedWSGI:
         chunks: list[bytes] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if exc_info is not None and started:
-                raise exc_info[1].with_traceback(exc_info[2])
+            # Nothing is sent before the application returns: a second call (an error page,
+            # with ``exc_info``) simply replaces the first.
             encoded = [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers]
             started[:] = [(int(status.split(" ", 1)[0]), encoded)]
             return chunks.append  # PEP 3333's legacy write()

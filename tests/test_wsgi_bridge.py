@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -106,6 +107,20 @@ def test_the_legacy_write_callable_and_close_are_honoured():
     _, sent = serve(app, [b""])
     assert sent[1]["body"] == b"written returned"
     assert closed == [True]
+
+
+def test_an_error_page_started_after_the_response_replaces_it():
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        try:
+            raise RuntimeError("late failure")
+        except RuntimeError:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
+        return [b"error"]
+
+    _, sent = serve(app, [b""])
+    assert sent[0] == {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]}
+    assert sent[1]["body"] == b"error"
 
 
 def test_a_client_gone_before_its_body_ends_runs_nothing():
