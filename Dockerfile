@@ -7,10 +7,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SUITE_AI_DATA_DIR=/data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The runtime lock alone first: this layer is rebuilt only when the lock changes, not on every code edit.
+COPY requirements/main.txt ./requirements/main.txt
+RUN pip install --require-hashes -r requirements/main.txt
+COPY pyproject.toml README.md manage.py ./
 COPY suite_ai ./suite_ai
-COPY manage.py ./
-RUN pip install . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data
+# --no-deps: the lock above is the whole dependency set; nothing is resolved here.
+RUN pip install --no-deps . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data
 
 USER suite_ai
 EXPOSE 8000

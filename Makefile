@@ -5,15 +5,27 @@ PY := $(VENV)/bin/python
 INTEROP := tests/interop
 export PORT ?= 8000
 
-.PHONY: install interop run migrate test test-fast lint typecheck bench clean
+.PHONY: install lock interop run migrate preflight test test-fast lint typecheck bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the lock (runtime + dev, every file checked against its hash), then the project itself
+# without resolving anything: pyproject.toml only declares ranges, the lock decides what installs.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# pyproject.toml's ranges → requirements/main.txt (runtime, what the image installs) and
+# requirements/dev.txt (runtime + dev), keeping every current pin the ranges still allow.
+# LOCK_ARGS=--upgrade takes the newest releases, LOCK_ARGS="--upgrade-package NAME" one of them.
+# The dev lock is constrained by the runtime lock so both install the same runtime versions.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+lock: | $(VENV)/.installed
+	$(UV_COMPILE) pyproject.toml -o requirements/main.txt $(LOCK_ARGS)
+	$(UV_COMPILE) pyproject.toml --extra dev -c requirements/main.txt -o requirements/dev.txt $(LOCK_ARGS)
 
 # The real BlockNote/Yjs libraries that the interop tests prove our documents against.
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
@@ -30,12 +42,18 @@ migrate: install
 run: migrate
 	$(PY) manage.py serve
 
-test: install $(INTEROP_DEPS)
+# One line per missing tool or silent service (node, the Redis/Postgres named by the environment),
+# before npm or pytest fail on it less clearly.
+preflight: install
+	$(PY) tests/preflight.py
+
+test: install preflight $(INTEROP_DEPS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
 	$(VENV)/bin/mypy suite_ai

@@ -133,7 +133,7 @@ class Stack:
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def start_workers(self, count: int) -> None:
-        command = [sys.executable, "-m", "celery", "-A", "suite_ai", "worker", "--pool", "threads",
+        command = [sys.executable, "-m", "celery", "-A", "suite_ai.celery", "worker", "--pool", "threads",
                    "--concurrency", str(self.args.concurrency), "--queues", "suite_ai", "--without-gossip",
                    "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
         workers = [

@@ -1,5 +1,6 @@
-"""suite_ai: the AI assistant service for La Suite Docs."""
+"""suite_ai: the AI assistant service for La Suite Docs.
 
-from suite_ai.celery import app as celery_app
-
-__all__ = ["celery_app"]
+Deliberately empty: ``llm``, ``blocknote`` and ``lasuite_docs`` are plain libraries, and importing
+one of them must not load Celery, kombu or Django through this package. The Celery application is
+``suite_ai.celery`` (``celery -A suite_ai.celery``); Django processes load it in ``JobsConfig.ready``.
+"""

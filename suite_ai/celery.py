@@ -1,4 +1,9 @@
-"""The Celery application. Tasks carry job ids only; the job rows are the truth."""
+"""The Celery application. Tasks carry job ids only; the job rows are the truth.
+
+Workers and beat name it explicitly (``celery -A suite_ai.celery worker``); Django processes import
+it from ``JobsConfig.ready`` so that ``apply_async`` publishes through it. Nothing else imports it:
+``suite_ai/__init__.py`` stays empty so the plain libraries never load Celery or Django.
+"""
 
 from __future__ import annotations
 

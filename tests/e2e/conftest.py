@@ -50,7 +50,7 @@ def beat(transactional_db, model_env, tmp_path: Path) -> Iterator[ManagedProcess
     from tests.support.processes import service_env
 
     command = [
-        sys.executable, "-m", "celery", "-A", "suite_ai", "beat",
+        sys.executable, "-m", "celery", "-A", "suite_ai.celery", "beat",
         "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO",
     ]  # fmt: skip
     process = ManagedProcess("beat", command, service_env(**model_env), tmp_path)

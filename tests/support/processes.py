@@ -84,7 +84,7 @@ def service_env(**overrides: str) -> dict[str, str]:
 
 def start_worker(log_dir: Path, concurrency: int = 16, **env: str) -> ManagedProcess:
     command = [
-        sys.executable, "-m", "celery", "-A", "suite_ai", "worker",
+        sys.executable, "-m", "celery", "-A", "suite_ai.celery", "worker",
         "--pool", "threads", "--concurrency", str(concurrency), "--queues", "suite_ai",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
         "--hostname", f"test-{time.monotonic_ns()}@localhost",

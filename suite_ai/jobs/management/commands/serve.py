@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandParser
 def worker_command(concurrency: int) -> list[str]:
     # Threads: a job waits on the model >99% of its time, so one process holds hundreds of calls.
     return [
-        sys.executable, "-m", "celery", "-A", "suite_ai", "worker",
+        sys.executable, "-m", "celery", "-A", "suite_ai.celery", "worker",
         "--pool", "threads", "--concurrency", str(concurrency),
         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
         "--without-gossip", "--without-mingle", "--loglevel", "INFO",
@@ -30,7 +30,7 @@ def worker_command(concurrency: int) -> list[str]:
 
 def beat_command() -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "suite_ai", "beat",
+        sys.executable, "-m", "celery", "-A", "suite_ai.celery", "beat",
         "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME, "--loglevel", "INFO",
     ]  # fmt: skip
 
