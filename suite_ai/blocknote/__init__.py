@@ -7,7 +7,7 @@ Plain library, no Django. Typical uses::
     blocks = markdown_to_blocks(model_output)               # model output → supported blocks only
     blocks_to_json(blocks)                                  # what the editor applies
     new_document_update(blocks)                             # a brand-new note
-    BlockNoteDocument.from_update(state).insert_blocks(blocks).update   # incremental edit
+    insert_blocks_update(state, blocks).update              # an incremental edit of a document
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from .yjs import (
     DEFAULT_MAX_UPDATE_BYTES,
     FRAGMENT_NAME,
     Anomaly,
-    BlockNoteDocument,
     EditResult,
     ReadResult,
     append_children_update,
@@ -82,7 +81,6 @@ __all__ = [
     "FRAGMENT_NAME",
     "Anomaly",
     "Block",
-    "BlockNoteDocument",
     "BlockNoteError",
     "BlockSpan",
     "DuplicateBlockIdError",

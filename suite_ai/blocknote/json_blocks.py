@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidBlockPropsError, InvalidBlocksError, InvalidInlineContentError, UnknownBlockTypeError
+from .errors import InvalidBlocksError, InvalidInlineContentError, UnknownBlockTypeError
 from .model import Block, InlineContent, InlineNode, Link, StyledText, TableCell, TableContent, new_block_id
 from .schema import (
     DOCS_SCHEMA,
@@ -19,6 +19,7 @@ from .schema import (
     Schema,
     normalize_block,
     validate_blocks,
+    validate_props,
 )
 
 # --- to JSON ----------------------------------------------------------------------------------------------
@@ -176,29 +177,15 @@ class _Parser:
     def props(
         self, raw: Any, specs: tuple[PropSpec, ...], where: str, block_id: str | None, owner: str
     ) -> dict[str, Any]:
+        by_name = {spec.name: spec for spec in specs}
         if raw is None:
             raw = {}
-        if not isinstance(raw, dict):
-            raise InvalidBlockPropsError(f"{where} must be an object.", block_id=block_id, path=where)
-        by_name = {spec.name: spec for spec in specs}
-        for name, value in raw.items():
-            spec = by_name.get(name)
-            if spec is None:
-                raise InvalidBlockPropsError(
-                    f"{where}: {owner} has no prop {name!r} (known: {sorted(by_name)}).", block_id=block_id, path=where
-                )
-            if value is None and spec.default is UNSET:
-                continue
-            problem = spec.check(value)
-            if problem is not None:
-                raise InvalidBlockPropsError(f"{where}.{name} {problem}.", block_id=block_id, path=f"{where}.{name}")
+        elif isinstance(raw, dict):  # null for a prop whose default is JS undefined means "not set"
+            raw = {k: v for k, v in raw.items() if v is not None or k not in by_name or by_name[k].default is not UNSET}
+        validate_props(raw, by_name, where, block_id, owner)
         props: dict[str, Any] = {}
         for spec in specs:
-            value = raw.get(spec.name, UNSET)
-            if value is None:
-                value = UNSET
-            if value is UNSET:
-                value = spec.default
+            value = raw.get(spec.name, spec.default)
             if value is not UNSET:
                 props[spec.name] = value
         return props

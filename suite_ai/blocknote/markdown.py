@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .model import (
-    _HARD_BREAK,
+    HARD_BREAK,
     Block,
     InlineContent,
     InlineNode,
@@ -26,8 +26,9 @@ from .model import (
     StyledText,
     TableCell,
     TableContent,
-    _tokens,
+    add_text_tokens,
     inline_plain_text,
+    inline_tokens,
     merge_tokens,
     new_block_id,
 )
@@ -225,10 +226,7 @@ def _table_to_markdown(table: TableContent) -> str:
         for cell in row:
             while (row_index, column) in covered:
                 column += 1
-            colspan = cell.props.get("colspan", 1)
-            rowspan = cell.props.get("rowspan", 1)
-            colspan = colspan if isinstance(colspan, int) and colspan > 0 else 1
-            rowspan = rowspan if isinstance(rowspan, int) and rowspan > 0 else 1
+            colspan, rowspan = cell.spans()
             grid[(row_index, column)] = writer.inline_to_markdown(cell.content).replace("|", "\\|")
             alignments.setdefault(column, str(cell.props.get("textAlignment", "left")))
             covered.update(
@@ -420,7 +418,7 @@ class _MarkdownReader:
             if kind == "text":
                 self._text(pieces, child.content, counters, href_stack)
             elif kind in ("softbreak", "hardbreak"):
-                pieces.append(_HARD_BREAK)
+                pieces.append(HARD_BREAK)
             elif kind == "code_inline":
                 counters["code"] = counters.get("code", 0) + 1
                 self._text(pieces, child.content, counters, href_stack)
@@ -456,15 +454,7 @@ class _MarkdownReader:
         if not text:
             return
         styles = {name: True for name, count in counters.items() if count > 0}
-        href = href_stack[-1] if href_stack and href_stack[-1] else None
-        if "\n" in text:
-            for index, piece in enumerate(text.split("\n")):
-                if index:
-                    pieces.append(_HARD_BREAK)
-                if piece:
-                    pieces.append((piece, styles, href))
-            return
-        pieces.append((text, styles, href))
+        add_text_tokens(pieces, text, styles, href_stack[-1] if href_stack and href_stack[-1] else None)
 
     def _html_inline(self, pieces: list[Any], html: str, counters: dict[str, int], href_stack: list[str]) -> None:
         match = _HTML_TAG.match(html.strip())
@@ -472,7 +462,7 @@ class _MarkdownReader:
             closing, tag, _ = match.groups()
             tag = tag.lower()
             if tag == "br":
-                pieces.append(_HARD_BREAK)
+                pieces.append(HARD_BREAK)
                 return
             style = _HTML_STYLE_TAGS.get(tag)
             if style:
@@ -523,7 +513,7 @@ class _MarkdownReader:
             elif kind == "html_block":
                 text = token.content.strip("\n")
                 if text.strip():
-                    out.append(self.block("paragraph", merge_tokens(_text_tokens(text))))
+                    out.append(self.block("paragraph", _plain_paragraph_content(text)))
                 index += 1
             elif token.nesting == 1:  # an unknown container (from a plugin): read what it holds
                 inner, index = self.blocks(tokens, index + 1, kind.replace("_open", "_close"))
@@ -532,7 +522,7 @@ class _MarkdownReader:
             elif token.type == "inline" or token.content:
                 text = token.content.strip()
                 if text:
-                    out.append(self.block("paragraph", merge_tokens(_text_tokens(text))))
+                    out.append(self.block("paragraph", _plain_paragraph_content(text)))
                 index += 1
             else:
                 index += 1
@@ -557,7 +547,9 @@ class _MarkdownReader:
         rest = list(inner)
         while rest and rest[0].type == "paragraph":
             paragraph = _inline_of(rest.pop(0))
-            content = merge_tokens([*_tokens(content), _HARD_BREAK, *_tokens(paragraph)]) if content else paragraph
+            if content:
+                paragraph = merge_tokens([*inline_tokens(content), HARD_BREAK, *inline_tokens(paragraph)])
+            content = paragraph
         return self.block("quote", content, rest)
 
     def list_items(self, tokens: list[Token], index: int) -> tuple[list[Block], int]:
@@ -630,14 +622,10 @@ class _MarkdownReader:
         return self.block("table", table), index + 1
 
 
-def _text_tokens(text: str) -> list[Any]:
-    pieces: list[Any] = []
-    for index, piece in enumerate(text.split("\n")):
-        if index:
-            pieces.append(_HARD_BREAK)
-        if piece:
-            pieces.append((piece, {}, None))
-    return pieces
+def _plain_paragraph_content(text: str) -> list[InlineContent]:
+    tokens: list[Any] = []
+    add_text_tokens(tokens, text, {}, None)
+    return merge_tokens(tokens)
 
 
 def _inline_of(block: Block) -> list[InlineContent]:

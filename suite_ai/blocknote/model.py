@@ -8,6 +8,7 @@ shows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -50,6 +51,14 @@ class TableCell:
     content: list[InlineContent] = field(default_factory=list)
     props: dict[str, Any] = field(default_factory=dict)
 
+    def spans(self) -> tuple[int, int]:
+        """(colspan, rowspan), 1 for a missing or unusable value (props read from a document are unchecked)."""
+        colspan, rowspan = self.props.get("colspan", 1), self.props.get("rowspan", 1)
+        return (
+            colspan if isinstance(colspan, int) and not isinstance(colspan, bool) and colspan > 0 else 1,
+            rowspan if isinstance(rowspan, int) and not isinstance(rowspan, bool) and rowspan > 0 else 1,
+        )
+
 
 @dataclass(slots=True)
 class TableContent:
@@ -59,6 +68,20 @@ class TableContent:
     column_widths: list[int | float | None] = field(default_factory=list)
     header_rows: int | None = None
     header_cols: int | None = None
+
+
+def header_counts(header: list[list[bool]]) -> tuple[int | None, int | None]:
+    """Header rows and columns as BlockNote reads them from cell kinds (``header[r][c]``: a tableHeader).
+
+    A header row is a row of header cells only, a header column likewise; none is None, not 0.
+    """
+    rows = sum(1 for flags in header if all(flags)) or None
+    cols = (
+        sum(1 for i in range(len(header[0])) if all(len(flags) > i and flags[i] for flags in header)) or None
+        if header
+        else None
+    )
+    return rows, cols
 
 
 BlockContent: TypeAlias = list[InlineContent] | TableContent | None
@@ -117,34 +140,42 @@ def inline_plain_text(content: list[InlineContent]) -> str:
 
 # --- normalization, the way BlockNote's contentNodeToInlineContent merges ProseMirror nodes -----------
 
-_HARD_BREAK = object()
+#: The token for a hard break (``"\\n"`` in a text run, a ``hardBreak`` node in Yjs) in token lists.
+HARD_BREAK = object()
 
 
-def _tokens(content: list[InlineContent]) -> list[Any]:
-    """ProseMirror-like inline nodes: (text, styles, href) tuples, hard breaks and inline nodes."""
+def add_text_tokens(tokens: list[Any], text: str, styles: dict[str, Any], href: str | None) -> None:
+    """Append one run as tokens: each line a ``(text, styles, href)`` tuple, ``HARD_BREAK`` between lines."""
+    if "\n" not in text:
+        if text:
+            tokens.append((text, styles, href))
+        return
+    for index, piece in enumerate(text.split("\n")):
+        if index:
+            tokens.append(HARD_BREAK)
+        if piece:
+            tokens.append((piece, styles, href))
+
+
+def inline_tokens(content: Iterable[InlineContent]) -> list[Any]:
+    """ProseMirror-like inline nodes: (text, styles, href) tuples, hard breaks and inline nodes.
+
+    Styles that are off (``False``, ``""``) are dropped: BlockNote has no mark for them.
+    """
     tokens: list[Any] = []
-
-    def text_tokens(run: StyledText, href: str | None) -> None:
-        styles = {name: value for name, value in run.styles.items() if value is not False and value != ""}
-        if "\n" not in run.text:
-            if run.text:
-                tokens.append((run.text, styles, href))
-            return
-        for index, piece in enumerate(run.text.split("\n")):
-            if index:
-                tokens.append(_HARD_BREAK)
-            if piece:
-                tokens.append((piece, styles, href))
-
     for item in content:
         if isinstance(item, StyledText):
-            text_tokens(item, None)
+            add_text_tokens(tokens, item.text, _styles_on(item.styles), None)
         elif isinstance(item, Link):
             for run in item.content:
-                text_tokens(run, item.href)
+                add_text_tokens(tokens, run.text, _styles_on(run.styles), item.href)
         else:
             tokens.append(item)
     return tokens
+
+
+def _styles_on(styles: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in styles.items() if value is not False and value != ""}
 
 
 def merge_tokens(tokens: list[Any]) -> list[InlineContent]:
@@ -152,7 +183,7 @@ def merge_tokens(tokens: list[Any]) -> list[InlineContent]:
     out: list[InlineContent] = []
     current: StyledText | Link | None = None
     for token in tokens:
-        if token is _HARD_BREAK:
+        if token is HARD_BREAK:
             if current is None:
                 current = StyledText("\n", {})
             elif isinstance(current, StyledText):
@@ -193,7 +224,7 @@ def merge_tokens(tokens: list[Any]) -> list[InlineContent]:
 
 def normalize_inline(content: list[InlineContent]) -> list[InlineContent]:
     """The inline content as the editor shows it after a Yjs round trip (runs merged, empties dropped)."""
-    return merge_tokens(_tokens(content))
+    return merge_tokens(inline_tokens(content))
 
 
 def normalize_plain(content: list[InlineContent]) -> list[InlineContent]:

@@ -2,7 +2,8 @@
 
 Why validate: y-prosemirror deletes any node its schema does not know from the shared document, for
 every connected client. Nothing is written unless the whole input passes ``validate_blocks``.
-Prop names, order, defaults and types follow ``@blocknote/core`` 0.54/0.55 and Docs' block specs.
+Prop names, order, defaults and types follow ``@blocknote/core`` 0.51.4, 0.54.2 and 0.55.0 (all three
+checked by tests/interop) and Docs' block specs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .model import (
     StyledText,
     TableCell,
     TableContent,
+    header_counts,
     new_block_id,
     normalize_inline,
     normalize_plain,
@@ -334,7 +336,7 @@ def _validate_block(block: Any, schema: Schema, path: str) -> None:
         spec = schema.block(block.type)
     except UnknownBlockTypeError as error:
         raise UnknownBlockTypeError(f"{path}: {error.message}", block_id=block.id, path=path) from None
-    _validate_props(block.props, schema.prop_map(block.type), f"{path}.props", block.id, block.type)
+    validate_props(block.props, schema.prop_map(block.type), f"{path}.props", block.id, block.type)
     if not isinstance(block.children, list):
         raise InvalidBlocksError(f"{path}.children must be a list.", block_id=block.id, path=path)
     content = block.content
@@ -356,7 +358,8 @@ def _validate_block(block: Any, schema: Schema, path: str) -> None:
         _validate_inline(content, schema, where, block.id, plain=spec.content == "plain")
 
 
-def _validate_props(props: Any, specs: Mapping[str, PropSpec], where: str, block_id: str | None, owner: str) -> None:
+def validate_props(props: Any, specs: Mapping[str, PropSpec], where: str, block_id: str | None, owner: str) -> None:
+    """Raise ``InvalidBlockPropsError`` for a non-object, an unknown prop name or a wrong value."""
     if not isinstance(props, dict):
         raise InvalidBlockPropsError(f"{where} must be an object.", block_id=block_id, path=where)
     for name, value in props.items():
@@ -417,7 +420,7 @@ def _validate_inline(content: list[Any], schema: Schema, where: str, block_id: s
                 raise InvalidInlineContentError(
                     f"{at}: unknown inline content type {item.type!r}.", block_id=block_id, path=at
                 )
-            _validate_props(item.props, {prop.name: prop for prop in spec.props}, f"{at}.props", block_id, item.type)
+            validate_props(item.props, {prop.name: prop for prop in spec.props}, f"{at}.props", block_id, item.type)
             if spec.content == "none" and item.content not in (None, [], ""):
                 raise InvalidInlineContentError(f"{at}: {item.type} has no content.", block_id=block_id, path=at)
         else:
@@ -447,7 +450,7 @@ def _validate_table(table: TableContent, schema: Schema, where: str, block_id: s
             at = f"{where}.rows[{row_index}].cells[{cell_index}]"
             if not isinstance(cell, TableCell):
                 raise InvalidInlineContentError(f"{at} must be a table cell.", block_id=block_id, path=at)
-            _validate_props(cell.props, TABLE_CELL_PROP_MAP, f"{at}.props", block_id, "tableCell")
+            validate_props(cell.props, TABLE_CELL_PROP_MAP, f"{at}.props", block_id, "tableCell")
             if not isinstance(cell.content, list):
                 raise InvalidInlineContentError(f"{at}.content must be a list.", block_id=block_id, path=at)
             _validate_inline(cell.content, schema, f"{at}.content", block_id, plain=False)
@@ -471,18 +474,12 @@ def normalize_table(table: TableContent) -> TableContent:
     rows = [[TableCell(normalize_inline(cell.content), dict(cell.props)) for cell in row] for row in table.rows]
     written_rows, written_cols = table.header_rows or 0, table.header_cols or 0
     header = [[r < written_rows or c < written_cols for c in range(len(row))] for r, row in enumerate(rows)]
-    header_rows = sum(1 for flags in header if all(flags)) or None
-    header_cols = (
-        sum(1 for i in range(len(header[0])) if all(len(flags) > i and flags[i] for flags in header)) or None
-        if header
-        else None
-    )
+    header_rows, header_cols = header_counts(header)
     widths: list[int | float | None] = []
     given = table.column_widths
     column = 0
     for cell in rows[0] if rows else []:
-        span = cell.props.get("colspan", 1)
-        span = span if isinstance(span, int) and span > 0 else 1
+        span = cell.spans()[0]
         if span > 1:
             widths.extend(given[column + i] if column + i < len(given) else None for i in range(span))
         else:

@@ -78,7 +78,7 @@ def test_update_over_the_size_limit_is_refused_before_decoding() -> None:
     with pytest.raises(bn.YDocTooLargeError):
         bn.read_base64(encoded, max_bytes=1000)
     with pytest.raises(bn.YDocTooLargeError):
-        bn.BlockNoteDocument.from_update(update, max_bytes=1000)
+        bn.insert_blocks_update(update, [p("y")], max_bytes=1000)
     assert bn.read_update(update, max_bytes=len(update)).blocks[0].plain_text() == "x" * 2000
 
 
@@ -91,7 +91,7 @@ def test_a_document_without_document_store_is_refused() -> None:
     assert caught.value.code == "missing_document_store"
     assert "prosemirror" in caught.value.message
     with pytest.raises(bn.MissingDocumentStoreError):
-        bn.BlockNoteDocument.from_update(doc.get_update())
+        bn.insert_blocks_update(doc.get_update(), [p("x")])
 
 
 def test_unknown_block_types_are_refused_everywhere() -> None:
@@ -188,47 +188,43 @@ def test_duplicate_block_ids_are_refused() -> None:
 def test_unknown_block_ids() -> None:
     blocks = [h(1, "Titre"), p("Texte", children=[li("enfant")])]
     update = _doc_update(blocks)
-    document = bn.BlockNoteDocument.from_update(update)
     for edit in (
-        lambda: document.insert_blocks([p("x")], after="nope"),
-        lambda: document.replace_blocks("nope", None, [p("x")]),
-        lambda: document.replace_blocks(blocks[0].id, "nope", [p("x")]),
-        lambda: document.append_children("nope", [p("x")]),
-        lambda: bn.select_blocks(blocks, [blocks[0].id, "nope"]),
         lambda: bn.insert_blocks_update(update, [p("x")], after="nope"),
+        lambda: bn.replace_blocks_update(update, "nope", None, [p("x")]),
+        lambda: bn.replace_blocks_update(update, blocks[0].id, "nope", [p("x")]),
+        lambda: bn.append_children_update(update, "nope", [p("x")]),
+        lambda: bn.insert_blocks_update(update, [p("x")], after=3),  # type: ignore[arg-type]
+        lambda: bn.select_blocks(blocks, [blocks[0].id, "nope"]),
     ):
         with pytest.raises(bn.UnknownBlockIdError) as caught:
             edit()
         assert caught.value.code == "unknown_block_id"
-    assert document.update() == bn.BlockNoteDocument.from_update(update).update()
 
 
 def test_a_range_across_parents_is_an_invalid_edit() -> None:
     child = li("enfant")
     blocks = [p("a"), p("b", children=[child])]
-    document = bn.BlockNoteDocument.from_update(_doc_update(blocks))
+    update = _doc_update(blocks)
     with pytest.raises(bn.InvalidEditError):
-        document.replace_blocks(blocks[0].id, child.id, [p("x")])
+        bn.replace_blocks_update(update, blocks[0].id, child.id, [p("x")])
     with pytest.raises(bn.InvalidEditError):
-        document.replace_blocks(blocks[1].id, blocks[0].id, [p("x")])
+        bn.replace_blocks_update(update, blocks[1].id, blocks[0].id, [p("x")])
 
 
-def test_never_a_partial_write() -> None:
+def test_every_edit_refuses_invalid_blocks_before_writing() -> None:
     blocks = [h(1, "Titre"), p("Texte")]
     update = _doc_update(blocks)
-    document = bn.BlockNoteDocument.from_update(update)
-    state = document.state_vector()
     good, bad = p("valide"), p("invalide")
     bad.props["textAlignment"] = "diagonal"
-    for edit in (
-        lambda: document.insert_blocks([good, bad]),
-        lambda: document.insert_blocks([good, bn.Block("mermaid", {}, None)], after=blocks[0].id),
-        lambda: document.replace_blocks(blocks[0].id, blocks[1].id, [good, bad]),
-        lambda: document.append_children(blocks[0].id, [good, bad]),
-        lambda: document.insert_blocks([good, good], keep_ids=True),
-        lambda: document.insert_blocks([bn.Block("paragraph", dict(good.props), [], [], blocks[1].id)], keep_ids=True),
+    taken = bn.Block("paragraph", dict(good.props), [], [], blocks[1].id)
+    for edit, error in (
+        (lambda: bn.insert_blocks_update(update, [good, bad]), bn.InvalidBlockPropsError),
+        (lambda: bn.insert_blocks_update(update, [good, bn.Block("mermaid", {}, None)]), bn.UnknownBlockTypeError),
+        (lambda: bn.replace_blocks_update(update, blocks[0].id, None, [good, bad]), bn.InvalidBlockPropsError),
+        (lambda: bn.append_children_update(update, blocks[0].id, [good, bad]), bn.InvalidBlockPropsError),
+        (lambda: bn.insert_blocks_update(update, [good, good], keep_ids=True), bn.DuplicateBlockIdError),
+        (lambda: bn.insert_blocks_update(update, [taken], keep_ids=True), bn.DuplicateBlockIdError),
+        (lambda: bn.insert_blocks_update(update, "texte"), bn.InvalidBlocksError),  # type: ignore[arg-type]
     ):
-        with pytest.raises(bn.InvalidBlocksError):
+        with pytest.raises(error):
             edit()
-        assert document.state_vector() == state
-    assert [b.plain_text() for b in document.blocks] == ["Titre", "Texte"]

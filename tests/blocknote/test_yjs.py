@@ -7,10 +7,10 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
 
 import suite_ai.blocknote as bn
-from suite_ai.blocknote.yjs import _new_document_with_pycrdt_api
+from suite_ai.blocknote.yjs.encoder import StructEncoder, decode_state_vector
 from tests.blocknote.corpus import CORPUS, a, cell, code, h, li, link_to_doc, ol, p, t, table, todo
 from tests.blocknote.strategies import documents
 
@@ -48,22 +48,13 @@ def test_corpus_round_trips_through_yjs(name: str) -> None:
     assert bn.blocks_to_json(result.blocks) == _expected(blocks)
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_encoder_writes_the_same_tree_as_the_pycrdt_api(name: str) -> None:
-    blocks = CORPUS[name]()
-    encoded = _fragment(bn.new_document_update(blocks))
-    via_api = _new_document_with_pycrdt_api(blocks).get("document-store", type=XmlFragment)
-    assert _tree(encoded) == _tree(via_api)
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(documents())
-def test_random_trees_round_trip_and_match_the_pycrdt_api(blocks: list[bn.Block]) -> None:
+def test_random_trees_round_trip(blocks: list[bn.Block]) -> None:
     update = bn.new_document_update(blocks)
-    assert bn.blocks_to_json(bn.read_update(update).blocks) == _expected(blocks)
-    assert _tree(_fragment(update)) == _tree(
-        _new_document_with_pycrdt_api(blocks).get("document-store", type=XmlFragment)
-    )
+    result = bn.read_update(update)
+    assert result.anomalies == []
+    assert bn.blocks_to_json(result.blocks) == _expected(blocks)
 
 
 def test_one_root_block_group_and_uuid4_ids() -> None:
@@ -325,144 +316,162 @@ def test_unknown_nodes_are_kept_and_flagged() -> None:
 # --- editing ---------------------------------------------------------------------------------------------
 
 
+def _edited(state: bytes, *results: bn.EditResult) -> bytes:
+    """The state once the edits' updates are merged in (what every replica ends up holding)."""
+    return merge_updates(state, *(result.update for result in results))
+
+
+def _texts(update: bytes) -> list[str]:
+    return [block.plain_text() for block in bn.read_update(update).blocks]
+
+
 def test_insert_at_end_returns_only_the_increment() -> None:
     big = bn.new_document_update([h(1, "Rapport")] + [p(f"Texte existant {i}") for i in range(300)])
-    big_increment = bn.BlockNoteDocument.from_update(big).insert_blocks([p(t("Résumé IA :", bold=True)), li("un")])
+    big_increment = bn.insert_blocks_update(big, [p(t("Résumé IA :", bold=True)), li("un")])
     base = [h(1, "Rapport"), p("Texte existant " * 50)]
     update = bn.new_document_update(base)
-    document = bn.BlockNoteDocument.from_update(update)
-    before = document.state_vector()
-    result = document.insert_blocks([p(t("Résumé IA :", bold=True), " trois points 🚀"), li("un")])
+    result = bn.insert_blocks_update(update, [p(t("Résumé IA :", bold=True), " trois points 🚀"), li("un")])
+    # The increment carries none of the document, so its size does not depend on the document's.
     assert b"Texte existant" not in result.update and b"Texte existant" not in big_increment.update
     assert len(big) > 20_000 and abs(len(big_increment.update) - len(result.update)) < 100
     replica: Doc = Doc()
     replica.apply_update(update)
-    assert replica.get_state() == before
+    before = decode_state_vector(replica.get_state())
     replica.apply_update(result.update)
-    assert replica.get_state() == document.state_vector()  # the increment is exactly the edit
-    assert bn.read_doc(replica).blocks == document.blocks
-    diff = document.doc.get_update(before)  # the same as pycrdt's own diff against the state vector
-    other: Doc = Doc()
-    other.apply_update(update)
-    other.apply_update(diff)
-    assert other.get_state() == replica.get_state() and bn.read_doc(other).blocks == document.blocks
+    after = decode_state_vector(replica.get_state())
+    (editor,) = set(after) - set(before)  # one new client; nobody else's items touched
+    assert {client: clock for client, clock in after.items() if client != editor} == before
     texts = [b.plain_text() for b in bn.read_doc(replica).blocks]
     assert texts == ["Rapport", "Texte existant " * 50, "Résumé IA : trois points 🚀", "un"]
     assert [child.tag for child in replica.get("document-store", type=XmlFragment).children] == ["blockGroup"]
     assert result.block_ids == [b.id for b in bn.read_doc(replica).blocks[2:]]
     assert not set(result.block_ids) & {b.id for b in base}
+    assert bn.decode_base64_update(result.update_base64) == result.update
 
 
 def test_insert_after_a_nested_block_and_keep_ids() -> None:
     child = li("enfant 1")
     base = [p("parent", children=[child, li("enfant 2")]), p("fin")]
-    document = bn.BlockNoteDocument.from_update(bn.new_document_update(base))
+    update = bn.new_document_update(base)
     new = li("inséré")
-    result = document.insert_blocks([new], after=child.id, keep_ids=True)
+    result = bn.insert_blocks_update(update, [new], after=child.id, keep_ids=True)
     assert result.block_ids == [new.id]
-    blocks = document.blocks
+    blocks = bn.read_update(_edited(update, result)).blocks
     assert [c.plain_text() for c in blocks[0].children] == ["enfant 1", "inséré", "enfant 2"]
     assert blocks[0].children[1].id == new.id
+    assert [b.plain_text() for b in blocks] == ["parent", "fin"]
+
+
+def test_insert_gives_fresh_ids_unless_asked_to_keep_them() -> None:
+    update = bn.new_document_update([p("a")])
+    block = p("b")
+    result = bn.insert_blocks_update(update, [block])
+    assert result.block_ids != [block.id]
+    assert [b.id for b in bn.read_update(_edited(update, result)).blocks][1:] == result.block_ids
 
 
 def test_replace_a_range_of_blocks() -> None:
     base = [p("a"), p("b", children=[li("b1")]), p("c"), p("d")]
     update = bn.new_document_update(base)
-    document = bn.BlockNoteDocument.from_update(update)
-    result = document.replace_blocks(base[1].id, base[2].id, [h(2, "nouveau"), p("texte")])
-    assert [b.plain_text() for b in document.blocks] == ["a", "nouveau", "texte", "d"]
-    replica = bn.BlockNoteDocument.from_update(update)
-    replica.apply_update(result.update)
-    assert bn.blocks_to_json(replica.blocks) == bn.blocks_to_json(document.blocks)
+    result = bn.replace_blocks_update(update, base[1].id, base[2].id, [h(2, "nouveau"), p("texte")])
+    blocks = bn.read_update(_edited(update, result)).blocks
+    assert [b.plain_text() for b in blocks] == ["a", "nouveau", "texte", "d"]
+    assert [b.type for b in blocks] == ["paragraph", "heading", "paragraph", "paragraph"]
+    assert all(not b.children for b in blocks)  # b's child went with it
+    assert result.block_ids == [b.id for b in blocks[1:3]]
+
+
+def test_replace_one_block_when_last_id_is_none() -> None:
+    base = [p("a"), p("b")]
+    update = bn.new_document_update(base)
+    result = bn.replace_blocks_update(update, base[0].id, None, [p("A")])
+    assert _texts(_edited(update, result)) == ["A", "b"]
 
 
 def test_replace_everything_with_nothing_leaves_an_empty_paragraph() -> None:
     base = [p("a"), p("b")]
-    document = bn.BlockNoteDocument.from_update(bn.new_document_update(base))
-    document.replace_blocks(base[0].id, base[1].id, [])
-    assert [(b.type, b.content) for b in document.blocks] == [("paragraph", [])]
+    update = bn.new_document_update(base)
+    result = bn.replace_blocks_update(update, base[0].id, base[1].id, [])
+    assert [(b.type, b.content) for b in bn.read_update(_edited(update, result)).blocks] == [("paragraph", [])]
 
 
 def test_replace_all_children_with_nothing_removes_the_child_group() -> None:
     children = [li("x"), li("y")]
     base = [p("parent", children=children)]
-    document = bn.BlockNoteDocument.from_update(bn.new_document_update(base))
-    document.replace_blocks(children[0].id, children[1].id, [])
-    container = document.doc.get("document-store", type=XmlFragment).children[0].children[0]
+    update = bn.new_document_update(base)
+    edited = _edited(update, bn.replace_blocks_update(update, children[0].id, children[1].id, []))
+    doc = bn.load_doc(edited)
+    container = doc.get("document-store", type=XmlFragment).children[0].children[0]
     assert [c.tag for c in container.children] == ["paragraph"]
-    assert document.blocks[0].children == []
+    assert bn.read_doc(doc).blocks[0].children == []
 
 
 def test_append_children_creates_the_group_after_the_content_node() -> None:
     base = [p("parent"), p("autre", children=[li("déjà")])]
-    document = bn.BlockNoteDocument.from_update(bn.new_document_update(base))
-    document.append_children(base[0].id, [li("nouvel enfant")])
-    document.append_children(base[1].id, [li("second")])
-    group = document.doc.get("document-store", type=XmlFragment).children[0]
+    update = bn.new_document_update(base)
+    state = _edited(update, bn.append_children_update(update, base[0].id, [li("nouvel enfant")]))
+    state = _edited(state, bn.append_children_update(state, base[1].id, [li("second")]))
+    doc = bn.load_doc(state)
+    group = doc.get("document-store", type=XmlFragment).children[0]
     assert [c.tag for c in group.children[0].children] == ["paragraph", "blockGroup"]
-    blocks = document.blocks
+    blocks = bn.read_doc(doc).blocks
     assert [c.plain_text() for c in blocks[0].children] == ["nouvel enfant"]
     assert [c.plain_text() for c in blocks[1].children] == ["déjà", "second"]
 
 
 def test_edits_on_an_empty_document_create_exactly_one_root_group() -> None:
-    document = bn.BlockNoteDocument.from_update(b"\x00\x00")
-    result = document.insert_blocks([p("premier")])
-    document.insert_blocks([p("second")])
-    fragment = document.doc.get("document-store", type=XmlFragment)
+    empty = b"\x00\x00"
+    first = bn.insert_blocks_update(empty, [p("premier")])
+    state = _edited(empty, first)
+    state = _edited(state, bn.insert_blocks_update(state, [p("second")]))
+    fragment = bn.load_doc(state).get("document-store", type=XmlFragment)
     assert [c.tag for c in fragment.children] == ["blockGroup"]
-    assert [b.plain_text() for b in document.blocks] == ["premier", "second"]
-    assert bn.read_update(result.update).blocks[0].plain_text() == "premier"
+    assert _texts(state) == ["premier", "second"]
+    assert _texts(first.update) == ["premier"]
+    assert bn.insert_blocks_update(empty, []).update == empty
 
 
 def test_edits_never_add_a_second_root_group_to_a_split_document() -> None:
     doc: Doc = Doc()
     doc.apply_update(bn.new_document_update([p("un")]))
     doc.apply_update(bn.new_document_update([p("deux")]))
-    document = bn.BlockNoteDocument(doc)
-    result = document.insert_blocks([p("ajout")])
-    fragment = doc.get("document-store", type=XmlFragment)
-    assert len(fragment.children) == 2
+    update = doc.get_update()
+    result = bn.insert_blocks_update(update, [p("ajout")])
     assert [x.code for x in result.anomalies] == ["multiple_root_block_groups"]
-    assert document.blocks[-1].plain_text() == "ajout"
+    edited = bn.load_doc(_edited(update, result))
+    assert len(edited.get("document-store", type=XmlFragment).children) == 2
+    assert bn.read_doc(edited).blocks[-1].plain_text() == "ajout"
 
 
-def test_several_edits_and_a_remote_update_compose() -> None:
-    base = [p("base")]
+def test_edits_and_a_concurrent_edit_compose_in_any_order() -> None:
+    update = bn.new_document_update([p("base")])
+    first = bn.insert_blocks_update(update, [p("ia 1")])
+    remote = bn.insert_blocks_update(update, [p("humain")])  # a collaborator, on the same state
+    ours = _edited(update, first, remote)
+    second = bn.insert_blocks_update(ours, [p("ia 2")])
+    mine: Doc = Doc()
+    for part in (update, first.update, remote.update, second.update):
+        mine.apply_update(part)
+    theirs: Doc = Doc()
+    for part in (update, remote.update, second.update, first.update):  # second arrives before first
+        theirs.apply_update(part)
+    assert bn.blocks_to_json(bn.read_doc(mine).blocks) == bn.blocks_to_json(bn.read_doc(theirs).blocks)
+    texts = [b.plain_text() for b in bn.read_doc(mine).blocks]
+    assert sorted(texts) == ["base", "humain", "ia 1", "ia 2"] and texts[-1] == "ia 2"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(documents(), documents(), st.data())
+def test_random_inserts_land_where_asked(base: list[bn.Block], new: list[bn.Block], data: st.DataObject) -> None:
     update = bn.new_document_update(base)
-    ours = bn.BlockNoteDocument.from_update(update)
-    theirs = bn.BlockNoteDocument.from_update(update)
-    first = ours.insert_blocks([p("ia 1")])
-    remote = theirs.insert_blocks([p("humain")])
-    ours.apply_update(remote.update)
-    second = ours.insert_blocks([p("ia 2")])
-    theirs.apply_update(second.update)
-    theirs.apply_update(first.update)
-    assert bn.blocks_to_json(ours.blocks) == bn.blocks_to_json(theirs.blocks)
-    assert sorted(b.plain_text() for b in ours.blocks) == ["base", "humain", "ia 1", "ia 2"]
-
-
-def test_one_shot_edit_helpers() -> None:
-    base = [p("a"), p("b")]
-    update = bn.new_document_update(base)
-    doc: Doc = Doc()
-    doc.apply_update(update)
-    doc.apply_update(bn.insert_blocks_update(update, [p("après a")], after=base[0].id).update)
-    assert [b.plain_text() for b in bn.read_doc(doc).blocks] == ["a", "après a", "b"]
-    doc2: Doc = Doc()
-    doc2.apply_update(update)
-    doc2.apply_update(bn.replace_blocks_update(update, base[1].id, None, [p("B")]).update)
-    doc2.apply_update(bn.append_children_update(update, base[0].id, [li("enfant")]).update)
-    blocks = bn.read_doc(doc2).blocks
-    assert [b.plain_text() for b in blocks] == ["a", "B"]
-    assert blocks[0].children[0].plain_text() == "enfant"
-
-
-def test_edit_result_base64_and_document_base64() -> None:
-    document = bn.BlockNoteDocument.from_base64(bn.yjs.base64.b64encode(bn.new_document_update([p("x")])).decode())
-    result = document.insert_blocks([p("y")])
-    assert bn.decode_base64_update(result.update_base64) == result.update
-    assert [b.plain_text() for b in bn.read_base64(document.update_base64()).blocks] == ["x", "y"]
+    shown = bn.read_update(update).blocks
+    position = data.draw(st.integers(0, len(shown)))
+    after = shown[position - 1].id if position else None
+    if after is None:
+        position = len(shown)
+    result = bn.insert_blocks_update(update, new, after=after, keep_ids=True)
+    expected = [*shown[:position], *(new or []), *shown[position:]]
+    assert bn.blocks_to_json(bn.read_update(_edited(update, result)).blocks) == _expected(expected)
 
 
 # --- robustness and the encoder ---------------------------------------------------------------------
@@ -532,8 +541,6 @@ def test_arbitrary_xml_trees_are_read_without_crashing(specs: list[tuple]) -> No
 
 
 def test_encoder_values_read_back_with_their_types() -> None:
-    from suite_ai.blocknote.yupdate import StructEncoder
-
     values = {
         "small": 7, "negative": -70000, "large": 2**40, "float": 0.1, "true": True, "false": False, "none": None,
         "text": "été 🚀", "list": [1, None, "a"], "object": {"href": "https://ex.org", "n": 2},
@@ -550,4 +557,4 @@ def test_encoder_values_read_back_with_their_types() -> None:
     assert {k: v for k, v in read.items() if k != "none"} == {k: v for k, v in values.items() if k != "none"}
     assert read.get("none") is None
     assert element.children[0].diff() == [("a🚀b", {"bold": {}}), ("c", None), ("d", {"link": {"href": "h"}})]
-    assert bn.yupdate.decode_state_vector(doc.get_state()) == {123456: encoder.clock}
+    assert decode_state_vector(doc.get_state()) == {123456: encoder.clock}

@@ -2,7 +2,10 @@
 // tests/interop/harness.py. One request per stdin line, one response per stdout line:
 //   {"id": 1, "op": "to_blocks", "version": "0.55", "schema": "docs", ...} -> {"id": 1, "ok": true, "result": ...}
 // One process serves one BlockNote version, given as the first argument: "0.55" (@blocknote/server-util
-// 0.55.0) or "0.54" (core 0.54.2 + server-util 0.54.0, as Docs pins). Two copies of @blocknote/core cannot
+// 0.55.0), "0.54" (core 0.54.2 + server-util 0.54.0, a later Docs y-provider pin) or "0.51" (core and
+// server-util 0.51.4, what La Suite Docs 5.4.1 pins). The three expose the same API used here
+// (ServerBlockNoteEditor.create, yDocToBlocks/blocksToYDoc with a fragment name, _blocksToProsemirrorNode,
+// the comments extension), so no operation differs by version. Two copies of @blocknote/core cannot
 // share a process: both register the same ProseMirror selection class ("Duplicate use of selection JSON ID").
 // Schemas: "blocknote" (BlockNote defaults) and "docs" (defaults + the blocks La Suite Docs adds,
 // re-declared here from their prop schemas, plus the comments mark).
@@ -26,6 +29,10 @@ console.info = console.log;
 console.debug = () => {};
 
 const PACKAGES = {
+  "0.51": {
+    serverUtil: "node_modules/bn051-server-util",
+    core: "node_modules/bn051-server-util/node_modules/@blocknote/core",
+  },
   "0.55": { serverUtil: "node_modules/@blocknote/server-util", core: "node_modules/@blocknote/core" },
   "0.54": {
     serverUtil: "node_modules/bn054-server-util",
@@ -246,11 +253,15 @@ function humanEdit(editor, doc, edits) {
 }
 
 function canonicalXml(fragment) {
-  // Attribute order differs between replicas; sort it so equal trees give equal strings.
+  // Attribute and mark order differ between writers; sort them so equal trees give equal strings. An
+  // attribute set to undefined (BlockNote's numberedListItem.start) reads as absent, so it is left out.
   const walk = (node) => {
-    if (node instanceof Y.XmlText) return JSON.stringify(node.toDelta());
+    if (node instanceof Y.XmlText) {
+      const sorted = (attrs) => attrs && Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : 1)));
+      return JSON.stringify(node.toDelta().map((op) => ({ ...op, attributes: sorted(op.attributes) })));
+    }
     const attrs = node instanceof Y.XmlElement ? node.getAttributes() : {};
-    const keys = Object.keys(attrs).sort();
+    const keys = Object.keys(attrs).filter((k) => attrs[k] !== undefined).sort();
     const head = node instanceof Y.XmlElement ? node.nodeName : "#fragment";
     return `<${head}${keys.map((k) => ` ${k}=${JSON.stringify(attrs[k])}`).join("")}>${node.toArray().map(walk).join("")}</${head}>`;
   };
@@ -293,6 +304,11 @@ const handlers = {
     const { editor } = await editorFor(version, schema);
     const doc = editor.blocksToYDoc(blocks, FRAGMENT);
     return { update: b64(Y.encodeStateAsUpdate(doc)) };
+  },
+
+  // The document's tree in a canonical form, to compare what two writers wrote.
+  async xml({ update }) {
+    return { xml: canonicalXml(docFrom(update).getXmlFragment(FRAGMENT)) };
   },
 
   async human_edit({ version, schema, update, edits }) {

@@ -1,7 +1,8 @@
 """Drive the real BlockNote/Yjs libraries (tests/interop/harness.mjs) from Python.
 
-One Node process serves a whole test session over JSON lines: loading server-util takes ~1 s, a
-request takes milliseconds. Used by the interop tests and by bench/blocknote_bench.py.
+One Node process per BlockNote version serves a whole test session over JSON lines, because loading
+server-util costs far more than any request. Used by the interop tests and by bench/blocknote_bench.py.
+Versions: 0.51 (La Suite Docs 5.4.1's pin), 0.54 and 0.55; see tests/interop/package.json.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 INTEROP_DIR = Path(__file__).resolve().parent
-VERSIONS = ("0.54", "0.55")
+VERSIONS = ("0.51", "0.54", "0.55")
 INSTALL_COMMAND = ["npm", "ci", "--legacy-peer-deps", "--no-audit", "--no-fund", "--loglevel=error"]
 
 
@@ -105,6 +106,10 @@ class NodeHarness:
     def to_ydoc(self, blocks: list[dict[str, Any]], *, schema: str = "docs") -> bytes:
         """``blocksToYDoc(blocks, "document-store")`` → full update."""
         return base64.b64decode(self.call("to_ydoc", schema=schema, blocks=blocks)["update"])
+
+    def xml(self, update: bytes) -> str:
+        """The document's XML tree, attributes sorted: equal trees give equal strings."""
+        return str(self.call("xml", update=_b64(update))["xml"])
 
     def human_edit(self, update: bytes, edits: list[dict[str, Any]], *, schema: str = "docs") -> bytes:
         """An edit made the editor's way (blocks → PM doc → updateYFragment); returns its diff."""

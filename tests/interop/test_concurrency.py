@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
 
 import suite_ai.blocknote as bn
 from tests.blocknote.corpus import CORPUS, li, p, t
@@ -44,13 +44,13 @@ def _texts(blocks: list[dict]) -> list[str]:
     return out
 
 
-PythonEdit = Callable[[bn.BlockNoteDocument, list[bn.Block]], bn.EditResult]
+PythonEdit = Callable[[bytes, list[bn.Block]], bn.EditResult]
 
 PYTHON_EDITS: dict[str, PythonEdit] = {
-    "insert_at_end": lambda doc, blocks: doc.insert_blocks([p(t(AI_TEXT, bold=True)), li("point 1")]),
-    "insert_after_first": lambda doc, blocks: doc.insert_blocks([p(AI_TEXT)], after=blocks[0].id),
-    "replace_last": lambda doc, blocks: doc.replace_blocks(blocks[-1].id, None, [p(AI_TEXT)]),
-    "append_children": lambda doc, blocks: doc.append_children(blocks[1].id, [li(AI_TEXT)]),
+    "insert_at_end": lambda state, blocks: bn.insert_blocks_update(state, [p(t(AI_TEXT, bold=True)), li("point 1")]),
+    "insert_after_first": lambda state, blocks: bn.insert_blocks_update(state, [p(AI_TEXT)], after=blocks[0].id),
+    "replace_last": lambda state, blocks: bn.replace_blocks_update(state, blocks[-1].id, None, [p(AI_TEXT)]),
+    "append_children": lambda state, blocks: bn.append_children_update(state, blocks[1].id, [li(AI_TEXT)]),
 }
 
 
@@ -83,7 +83,7 @@ def _base(node: NodeHarness, writer: str, name: str) -> tuple[bytes, list[bn.Blo
 def test_python_and_human_edits_converge_in_every_order(node: NodeHarness, writer: str, name: str, edit: str) -> None:
     base, blocks = _base(node, writer, name)
     assert len(blocks) >= 3  # the edits touch different blocks: no edit/delete conflict by design
-    python_update = PYTHON_EDITS[edit](bn.BlockNoteDocument.from_update(base), blocks).update
+    python_update = PYTHON_EDITS[edit](base, blocks).update
     human_update = node.human_edit(base, _human_edits(blocks))
     updates = [base, python_update, human_update]
 
@@ -115,7 +115,7 @@ def test_python_and_human_edits_converge_in_every_order(node: NodeHarness, write
 
 def test_both_appends_at_the_same_position_are_ordered_the_same_everywhere(node: NodeHarness) -> None:
     base, _blocks = _base(node, "blocknote", "single_paragraph")
-    python_update = bn.BlockNoteDocument.from_update(base).insert_blocks([p("IA")]).update
+    python_update = bn.insert_blocks_update(base, [p("IA")]).update
     human_update = node.human_edit(base, [{"op": "append", "block": {"type": "paragraph", "content": "humain"}}])
     merged = node.merge([base, python_update, human_update], ORDERS)
     assert len(set(merged["xml"])) == 1
@@ -128,19 +128,19 @@ def test_both_appends_at_the_same_position_are_ordered_the_same_everywhere(node:
         assert [b.plain_text() for b in bn.read_doc(doc).blocks] == order
 
 
-def test_human_edit_after_python_edit_is_seen_by_the_python_document(node: NodeHarness) -> None:
-    """Python keeps its document open: it takes the human update and edits again on top."""
+def test_a_python_edit_on_top_of_a_human_edit(node: NodeHarness) -> None:
+    """Python edits, a person edits on top of that, Python edits again on the state that holds both."""
     base, blocks = _base(node, "python", "compte_rendu")
-    document = bn.BlockNoteDocument.from_update(base)
-    first = document.insert_blocks([p("IA 1")])
+    first = bn.insert_blocks_update(base, [p("IA 1")])
     human = node.human_edit(
-        document.update(),
+        merge_updates(base, first.update),
         [{"op": "delete", "id": blocks[0].id}, {"op": "append", "block": {"type": "paragraph", "content": "H"}}],
     )
-    document.apply_update(human)
-    second = document.insert_blocks([p("IA 2")], after=blocks[1].id)
+    state = merge_updates(base, first.update, human)
+    second = bn.insert_blocks_update(state, [p("IA 2")], after=blocks[1].id)
     merged = node.merge([base, first.update, human, second.update])
-    assert merged["read"]["blocks"] == bn.blocks_to_json(document.blocks)
+    assert not any(merged["pending"])
+    assert merged["read"]["blocks"] == bn.blocks_to_json(bn.read_update(merge_updates(state, second.update)).blocks)
     texts = _texts(merged["read"]["blocks"])
     assert texts[0] == _texts(bn.blocks_to_json([blocks[1]]))[0] and texts[1] == "IA 2"
     assert texts[-2:] == ["IA 1", "H"] or texts[-2:] == ["H", "IA 1"]

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.interop
 
 def test_pinned_versions_are_the_ones_loaded(node: NodeHarness) -> None:
     versions = node.call("versions")
-    expected = {"0.54": ("0.54.2", "0.54.0"), "0.55": ("0.55.0", "0.55.0")}[node.version]
+    expected = {"0.51": ("0.51.4", "0.51.4"), "0.54": ("0.54.2", "0.54.0"), "0.55": ("0.55.0", "0.55.0")}[node.version]
     assert (versions["core"], versions["serverUtil"]) == expected
     assert versions["yjs"] == "13.6.33"
 
@@ -23,3 +23,6 @@ def test_lockfile_is_committed_next_to_package_json() -> None:
     package = json.loads((INTEROP_DIR / "package.json").read_text())
     assert lock["packages"][""]["dependencies"] == package["dependencies"]
     assert lock["packages"]["node_modules/bn054-server-util"]["version"] == "0.54.0"
+    assert lock["packages"]["node_modules/bn051-server-util"]["version"] == "0.51.4"
+    # server-util pins its core exactly; La Suite Docs 5.4.1 runs core 0.51.4.
+    assert lock["packages"]["node_modules/bn051-server-util/node_modules/@blocknote/core"]["version"] == "0.51.4"

@@ -1,13 +1,12 @@
 """A small Yjs v1 update encoder for BlockNote block trees.
 
 Why: pycrdt (yrs) finds an insertion point by walking the parent's children from the first one, so
-inserting N blocks into a group of M siblings costs N·M (writing a 10,000-block document through
-the pycrdt API takes seconds, appending to it milliseconds per block). Yjs items name their left
-neighbour (``origin``) instead of an index; encoding them directly makes writing linear and an
-append independent of the document's size. The items are exactly those y-prosemirror and pycrdt
-create (XmlElement/XmlText types, attributes as map entries with ``ContentAny``, marks as
-``ContentFormat`` pairs around each ``ContentString``); tests read every encoded document back with
-pycrdt and with Yjs/BlockNote.
+inserting N blocks into a group of M siblings costs N·M, and a large document or a large append gets
+slow in proportion. Yjs items name their left neighbour (``origin``) instead of an index; encoding
+them directly makes writing linear and an append independent of the document's size. The items are
+exactly those y-prosemirror and pycrdt create (XmlElement/XmlText types, attributes as map entries
+with ``ContentAny``, marks as ``ContentFormat`` pairs around each ``ContentString``); tests read every
+encoded document back with pycrdt and with Yjs/BlockNote. Pure Yjs wire format: no pycrdt here.
 
 Reference: the Yjs update format (``Item.write``, ``writeStructs``, ``writeDeleteSet``, lib0
 ``writeAny``) — encoding v1.
