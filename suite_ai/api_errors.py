@@ -23,6 +23,8 @@ class APIError(exceptions.APIException):
         self.extra = extra
         if status_code is not None:
             self.status_code = status_code
+        # DRF's handler turns ``wait`` into a Retry-After header.
+        self.wait = extra.get("retry_after")
 
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {

@@ -19,8 +19,8 @@ from django.db import close_old_connections, connection, transaction
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
-from suite_ai.llm.errors import backoff_delay
 from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
+from suite_ai.retrying import backoff_delay
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,10 @@ class DatabaseJobContext:
             JobCheckpoint.objects.get_or_create(
                 job_id=self.job_id, key=key, defaults={"output": output, "usage": usage}
             )
+
+    def checkpoint_delete(self, key: str) -> None:
+        with short_connection():
+            JobCheckpoint.objects.filter(job_id=self.job_id, key=key).delete()
 
     def record_call(self, call: CallUsage) -> None:
         self._calls.append(call)

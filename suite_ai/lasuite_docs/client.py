@@ -11,9 +11,13 @@ Call paths (see ``auth``): document calls go to ``/external_api/v1.0/`` with the
 Failures (``errors``): 4xx map to typed errors; 5xx, timeouts and connection errors are retried a
 bounded number of times with exponential backoff and jitter, then raise ``DocsUnavailable``. A
 request that may have reached Docs is only retried when repeating it is harmless (GET, PATCH of a
-full state, a create with a client-chosen id). A 429 is waited out in place only when its
-``Retry-After`` is short (``RetryPolicy.max_inline_wait``); a longer wait raises
-``DocsRateLimited(retry_after)`` so a Celery task re-schedules itself instead of sleeping.
+full state, a create with a client-chosen id); otherwise a lost answer raises
+``DocsOutcomeUnknown``, and the caller finds out before repeating anything. A 429 is waited out in
+place only when its ``Retry-After`` is short (``RetryPolicy.max_inline_wait``); a longer wait
+raises ``DocsRateLimited(retry_after)`` so a Celery task re-schedules itself instead of sleeping.
+
+Docs has only DRF's JSON renderer: every call asks for ``application/json`` (the content endpoint,
+which streams text, for ``*/*``); any other ``Accept`` is answered 406 (reference §9).
 
 Logs carry the method, the path, the status and timings: never a header, a token or a body.
 """
@@ -22,9 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import logging
-import random
 import threading
 import time
 import uuid
@@ -43,12 +45,14 @@ from suite_ai.lasuite_docs.errors import (
     DocsForbidden,
     DocsNotConfigured,
     DocsNotFound,
+    DocsOutcomeUnknown,
     DocsRateLimited,
     DocsUnauthorized,
     DocsUnavailable,
     message_from_body,
 )
 from suite_ai.lasuite_docs.version import ContentApi, DocsConfig
+from suite_ai.retrying import backoff_delay, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +81,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Delay before attempt ``attempt + 1`` (``attempt`` ≥ 1): exponential, capped, jittered."""
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-        return ceiling * random.uniform(0.5, 1.0)
+        return backoff_delay(attempt - 1, base=self.backoff_base, cap=self.backoff_max)
 
 
 @dataclass(frozen=True)
@@ -165,21 +168,6 @@ def as_base64_text(content: str | bytes) -> str:
     except (binascii.Error, ValueError) as error:
         raise ValueError("content must be base64 text (or the raw Yjs update as bytes)") from error
     return content
-
-
-def parse_retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
 
 
 class _ConfigCache:
@@ -343,29 +331,27 @@ class DocsClient:
         self._note_document_shape(document)
         return document
 
-    def list_children(
-        self, parent_id: str | uuid.UUID, *, page_size: int = 100, max_pages: int = 20
-    ) -> list[DocsDocument]:
-        """The parent's children, in tree order (external API ``children``, GET)."""
-        children: list[DocsDocument] = []
-        page = 1
-        while page <= max_pages:
-            response = self._request(
-                "GET",
-                self._docs_path(parent_id, "children/"),
-                auth=self._user_auth(),
-                params={"page": page, "page_size": page_size},
-                idempotent=True,
-            )
-            payload = self._json(response)
-            results = payload.get("results") if isinstance(payload, Mapping) else payload
-            if not isinstance(results, list):
-                raise DocsBadResponse("Docs answered a children list without results.")
-            children.extend(DocsDocument.from_payload(item) for item in results)
-            if not (isinstance(payload, Mapping) and payload.get("next")):
-                break
-            page += 1
-        return children
+    @property
+    def acts_as_user(self) -> bool:
+        """True when the client holds the user's token, so it can read what the user can."""
+        return self._user is not None
+
+    def find_my_documents(self, title: str, *, limit: int = 100) -> list[DocsDocument]:
+        """The user's own top-level documents whose title contains ``title`` (Docs folds accents
+        and case), newest first: ``GET documents/?is_creator_me=true&title=…`` (external API
+        ``list``, enabled by default). One page of at most ``limit``."""
+        response = self._request(
+            "GET",
+            f"{self._user_auth().api_root}documents/",
+            auth=self._user_auth(),
+            params={"is_creator_me": "true", "title": title, "ordering": "-created_at", "page_size": limit},
+            idempotent=True,
+        )
+        payload = self._json(response)
+        results = payload.get("results") if isinstance(payload, Mapping) else payload
+        if not isinstance(results, list):
+            raise DocsBadResponse("Docs answered a document list without results.")
+        return [DocsDocument.from_payload(item) for item in results]
 
     def create_child(
         self,
@@ -434,7 +420,8 @@ class DocsClient:
         if self.content_api(document_id) is ContentApi.LEGACY:
             document = self.get_document(document_id)
             return DocsContent(content_b64=document.content or "")
-        headers = {"Accept": "text/plain"}
+        # The body is text/plain, but Docs negotiates against its JSON renderer first (406).
+        headers = {"Accept": "*/*"}
         if etag:
             headers["If-None-Match"] = etag
         response = self._request(
@@ -498,7 +485,9 @@ class DocsClient:
         does not know them), content converted from markdown by Docs. Returns its id.
 
         Docs has no idempotency key here, so the request is retried only when it certainly did not
-        reach Docs (connection refused, 429): any other failure is raised, never repeated."""
+        reach Docs (connection refused, 429). When it may have been applied (a 5xx: Docs creates the
+        document, then fails sending the owner's mail; a timeout) it raises ``DocsOutcomeUnknown``
+        and is never repeated here."""
         body: dict[str, Any] = {"title": title, "content": markdown, "sub": sub, "email": email}
         optional = {
             "language": language,
@@ -567,12 +556,12 @@ class DocsClient:
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
                 # Docs may have processed it: repeat only what is harmless to repeat.
                 self._log_failure(method, path, attempt, type(error).__name__)
-                if last_attempt or not idempotent:
-                    raise DocsUnavailable(
-                        f"Docs did not answer ({type(error).__name__})"
-                        + ("" if idempotent else "; the request may or may not have been applied")
-                        + "."
+                if not idempotent:
+                    raise DocsOutcomeUnknown(
+                        f"Docs did not answer ({type(error).__name__}); the request may have been applied."
                     ) from None
+                if last_attempt:
+                    raise DocsUnavailable(f"Docs did not answer ({type(error).__name__}).") from None
                 self._sleep(self.retry.backoff(attempt))
                 continue
             elapsed_ms = (time.monotonic() - started) * 1000
@@ -581,15 +570,20 @@ class DocsClient:
             if status in expected:
                 return response
             if status == 429:
-                wait = parse_retry_after(response.headers.get("Retry-After"), self.retry.default_retry_after)
+                hinted = parse_retry_after(response.headers.get("Retry-After"))
+                wait = self.retry.default_retry_after if hinted is None else hinted
                 if wait <= self.retry.max_inline_wait and not last_attempt:
                     logger.info("docs %s %s throttled; retrying in %.1f s", method, path, wait)
                     self._sleep(wait)
                     continue
                 raise DocsRateLimited(f"Docs is throttling these requests; retry in {wait:.0f} s.", retry_after=wait)
-            if status in RETRYABLE_STATUSES:
+            if status >= 500:
                 self._log_failure(method, path, attempt, f"HTTP {status}")
-                if idempotent and not last_attempt:
+                if not idempotent:
+                    raise DocsOutcomeUnknown(
+                        f"Docs answered {status}; the request may have been applied.", status=status
+                    )
+                if status in RETRYABLE_STATUSES and not last_attempt:
                     self._sleep(self.retry.backoff(attempt))
                     continue
                 raise DocsUnavailable(f"Docs answered {status}.", status=status)
@@ -602,11 +596,21 @@ class DocsClient:
     @staticmethod
     def _error_for(response: httpx.Response, auth: AuthStrategy) -> DocsError:
         status = response.status_code
+        answered_json = True
         try:
             body: Any = response.json()
         except ValueError:
+            answered_json = False
             body = response.text[:300] if "html" not in response.headers.get("Content-Type", "") else ""
         external = isinstance(auth, UserToken)
+        if status == 400 and external and not answered_json:
+            # Reference §9: Docs' resource server answers Django's HTML 400 page for an expired,
+            # revoked or inactive token, one from another issuer, or one without scope/audience.
+            return DocsUnauthorized(
+                "Docs refused the access token (expired, revoked, or not issued for Docs): "
+                "sign in again to get a fresh one.",
+                status=status,
+            )
         if status == 401:
             return DocsUnauthorized(
                 "Docs refused the credentials: "
@@ -634,12 +638,6 @@ class DocsClient:
             return DocsForbidden(f"Docs refused: {detail}.{hint}", status=status, errors=body)
         if status == 404:
             return DocsNotFound("Docs has no such document (or route).", status=status, errors=body)
-        if status == 400 and external and body == "":
-            return DocsBadRequest(
-                "Docs answered 400 without details; on the external API this is how it refuses a token "
-                "lacking a scope in OIDC_RS_SCOPES or an audience claim, or when its introspection fails.",
-                status=status,
-            )
         return DocsBadRequest(
             f"Docs rejected the request ({status}): " + message_from_body(body, "bad request"),
             status=status,

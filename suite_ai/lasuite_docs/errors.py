@@ -7,6 +7,7 @@ code                           status  meaning
 =============================  ======  ==========================================================
 ``docs_bad_request``           400     Docs refused the payload; ``errors`` holds Docs' message
 ``docs_unauthorized``          401     the token is missing, expired, revoked or unknown to Docs
+                                       (Docs' external API answers an HTML 400 for most of these)
 ``docs_forbidden``             403     the user (or the external API allow-list) does not allow it
 ``docs_collaboration_locked``  403     the collaboration safeguard refused a REST write (subclass
                                        of ``DocsForbidden``; retry after ``retry_after`` seconds)
@@ -14,6 +15,10 @@ code                           status  meaning
 ``docs_rate_limited``          429     Docs' throttle; ``retry_after`` says when to come back
 ``docs_unavailable``           5xx…    Docs down, timing out or answering 5xx, after the retries
 ``docs_note_conflict``         –       the note id is taken by a document that is not our note
+``docs_note_incomplete``       –       the note exists in Docs but its content could not be written
+``docs_outcome_unknown``       5xx…    a create without an id was sent and Docs' answer was lost
+                                       (5xx or timeout after sending): it may have been applied
+``docs_note_outcome_unknown``  –       such a create cannot be checked, so it is not repeated
 ``docs_not_configured``        –       the call needs a credential or feature not configured
 ``docs_bad_response``          –       Docs answered something that does not follow its contract
 =============================  ======  ==========================================================
@@ -103,6 +108,38 @@ class DocsNoteConflict(DocsError):
     update: never write into somebody else's document."""
 
     code = "docs_note_conflict"
+
+
+class DocsOutcomeUnknown(DocsError):
+    """A request that is not safe to repeat reached Docs and its answer was lost (5xx, timeout).
+    Whether Docs applied it is unknown: find out before sending it again."""
+
+    code = "docs_outcome_unknown"
+
+
+class DocsNoteOutcomeUnknown(DocsError):
+    """An earlier create of the note may have succeeded and there is no way to check it: the create
+    is not repeated, so that the user never gets two notes."""
+
+    code = "docs_note_outcome_unknown"
+
+
+class DocsNoteIncomplete(DocsError):
+    """The note document exists in Docs but writing its content failed: the message names it, so
+    that an incomplete note is never left unexplained. Retryable when its cause is."""
+
+    code = "docs_note_incomplete"
+
+    def __init__(self, cause: DocsError, *, document_id: str, url: str) -> None:
+        super().__init__(
+            f"The note {url} exists in Docs but is still empty: writing its content failed ({cause.message})",
+            status=cause.status,
+            retry_after=cause.retry_after,
+        )
+        self.retryable = cause.retryable
+        self.cause = cause
+        self.document_id = document_id
+        self.url = url
 
 
 class DocsNotConfigured(DocsError):

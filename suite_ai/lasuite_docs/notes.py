@@ -27,25 +27,36 @@ Three modes, chosen by configuration (``NoteMode``):
 ``owner_root``
     ``create-for-owner`` with the server-to-server token: a new *root* document owned by the user
     (``sub`` + ``email``), from markdown. For jobs submitted without a user token. Not shared with
-    the source's collaborators (it is not a child), and **not idempotent**: Docs takes no id there,
-    so a crash between Docs' answer and the caller recording the id can leave a second document.
+    the source's collaborators (it is not a child). Docs takes no id there and answers 500 *after*
+    creating the document when its mail server is down (reference §9), so a create is sent again
+    only once it is known that the earlier one created nothing: the caller keeps a journal
+    (``CreateJournal``) written before the request; with the user's token the note is then looked
+    for among the user's documents, and without one the job fails with
+    ``docs_note_outcome_unknown`` rather than risk a second document.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from suite_ai.lasuite_docs.client import DocsClient, DocsDocument, as_base64_text
 from suite_ai.lasuite_docs.errors import (
     DocsBadRequest,
+    DocsError,
     DocsForbidden,
     DocsNotConfigured,
     DocsNoteConflict,
+    DocsNoteIncomplete,
+    DocsNoteOutcomeUnknown,
     DocsNotFound,
+    DocsOutcomeUnknown,
+    DocsUnavailable,
 )
 from suite_ai.lasuite_docs.version import ContentApi
 
@@ -71,6 +82,8 @@ class NoteRef:
     url: str
     outcome: NoteOutcome
     mode: NoteMode
+    # The title as Docs keeps it (an upload's is its file name, ``.md`` included).
+    title: str
 
     @property
     def created(self) -> bool:
@@ -168,30 +181,42 @@ def write_child_note(
 
     When the note already exists (an earlier attempt), its content is written only if it is still
     empty: content found there came from an earlier attempt or from a person who opened the note
-    since, and is kept unless ``overwrite``."""
+    since, and is kept unless ``overwrite``. Once the note exists, a failure to fill it raises
+    ``DocsNoteIncomplete``, which names it."""
     content_b64 = as_base64_text(content)
     api = client.content_api(parent_id)
     if api is ContentApi.LEGACY:
         note, created = ensure_child_note(client, parent_id, note_id, title, content=content_b64)
         if created:
-            return _ref(client, note.id, NoteOutcome.CREATED, NoteMode.CHILD)
+            return _ref(client, note, NoteOutcome.CREATED, NoteMode.CHILD)
         if note.content and not overwrite:
-            return _ref(client, note.id, NoteOutcome.ALREADY_DONE, NoteMode.CHILD)
-        client.update_content(note.id, content_b64, websocket=websocket)
-        return _ref(client, note.id, NoteOutcome.COMPLETED, NoteMode.CHILD)
+            return _ref(client, note, NoteOutcome.ALREADY_DONE, NoteMode.CHILD)
+        with _naming_incomplete(client, note):
+            client.update_content(note.id, content_b64, websocket=websocket)
+        return _ref(client, note, NoteOutcome.COMPLETED, NoteMode.CHILD)
 
     note, created = ensure_child_note(client, parent_id, note_id, title)
-    if not created and not overwrite:
-        current = client.get_content(note.id)
-        if not current.is_empty:
-            return _ref(client, note.id, NoteOutcome.ALREADY_DONE, NoteMode.CHILD)
-    client.update_content(note.id, content_b64, websocket=websocket)
-    return _ref(client, note.id, NoteOutcome.CREATED if created else NoteOutcome.COMPLETED, NoteMode.CHILD)
+    with _naming_incomplete(client, note):
+        if not created and not overwrite and not client.get_content(note.id).is_empty:
+            return _ref(client, note, NoteOutcome.ALREADY_DONE, NoteMode.CHILD)
+        client.update_content(note.id, content_b64, websocket=websocket)
+    return _ref(client, note, NoteOutcome.CREATED if created else NoteOutcome.COMPLETED, NoteMode.CHILD)
+
+
+@contextmanager
+def _naming_incomplete(client: DocsClient, note: DocsDocument) -> Iterator[None]:
+    """A Docs failure while filling an existing note becomes ``DocsNoteIncomplete``, naming it."""
+    try:
+        yield
+    except DocsNoteIncomplete:
+        raise
+    except DocsError as error:
+        raise DocsNoteIncomplete(error, document_id=note.id, url=client.document_url(note.id)) from error
 
 
 def upload_child_note(client: DocsClient, parent_id: str, note_id: str, title: str, markdown: str) -> NoteRef:
-    """The ``child_upload`` mode: Docs converts the markdown itself; the title becomes
-    ``note_filename(title)``."""
+    """The ``child_upload`` mode: Docs converts the markdown itself and titles the note with the
+    file name, ``note_filename(title)`` (``.md`` included); ``NoteRef.title`` is Docs' title."""
     note_id = check_note_id(note_id)
     config = client.get_config()
     if not config.conversion_upload_enabled:
@@ -208,8 +233,28 @@ def upload_child_note(client: DocsClient, parent_id: str, note_id: str, title: s
         if not is_duplicate_id(error):
             raise
         note = verify_own_note(client, parent_id, note_id, need_update=False)
-        return _ref(client, note.id, NoteOutcome.ALREADY_DONE, NoteMode.CHILD_UPLOAD)
-    return _ref(client, note.id, NoteOutcome.CREATED, NoteMode.CHILD_UPLOAD)
+        return _ref(client, note, NoteOutcome.ALREADY_DONE, NoteMode.CHILD_UPLOAD)
+    return _ref(client, note, NoteOutcome.CREATED, NoteMode.CHILD_UPLOAD)
+
+
+@dataclass(frozen=True)
+class PendingCreate:
+    """A create-for-owner that was (or was about to be) sent. ``known_before``: the ids of the
+    user's documents with the note's title just before the first send, or None when they could
+    not be listed (no user token), in which case a lost answer can never be checked."""
+
+    known_before: frozenset[str] | None
+
+
+class CreateJournal(Protocol):
+    """Where the caller keeps a pending create-for-owner across attempts (a job's checkpoints).
+    ``begin`` must be durable before the request is sent."""
+
+    def pending(self) -> PendingCreate | None: ...
+
+    def begin(self, pending: PendingCreate) -> None: ...
+
+    def abandon(self) -> None: ...
 
 
 def create_owner_note(
@@ -219,19 +264,64 @@ def create_owner_note(
     markdown: str,
     sub: str,
     email: str,
+    journal: CreateJournal,
     language: str | None = None,
-    send_notification_email: bool | None = None,
 ) -> NoteRef:
-    """The ``owner_root`` mode (server-to-server token): a root document owned by the user."""
-    document_id = client.create_for_owner(
-        title=title,
-        markdown=markdown,
-        sub=sub,
-        email=email,
-        language=language,
-        send_notification_email=send_notification_email,
-    )
-    return _ref(client, document_id, NoteOutcome.CREATED, NoteMode.OWNER_ROOT)
+    """The ``owner_root`` mode (server-to-server token): a root document owned by the user, at most
+    once. An earlier create whose answer was lost (Docs' 500 after committing, a timeout, a worker
+    killed while it waited) is looked for before anything is sent again."""
+    pending = journal.pending()
+    if pending is not None:
+        found = _find_created(client, title, email, pending)
+        if found is not None:
+            return _ref(client, found, NoteOutcome.ALREADY_DONE, NoteMode.OWNER_ROOT)
+    else:
+        pending = PendingCreate(known_before=_same_title(client, title))
+        journal.begin(pending)
+    try:
+        document_id = client.create_for_owner(title=title, markdown=markdown, sub=sub, email=email, language=language)
+    except DocsOutcomeUnknown:
+        found = _find_created(client, title, email, pending)
+        if found is None:  # Docs failed before creating anything: sending again is safe
+            raise DocsUnavailable(
+                "Docs failed to create the note (it answered an error and created nothing); it will be retried."
+            ) from None
+        return _ref(client, found, NoteOutcome.CREATED, NoteMode.OWNER_ROOT)
+    except DocsError:
+        journal.abandon()  # refused or never reached: nothing was created
+        raise
+    return NoteRef(document_id, client.document_url(document_id), NoteOutcome.CREATED, NoteMode.OWNER_ROOT, title)
+
+
+def _same_title(client: DocsClient, title: str) -> frozenset[str] | None:
+    """The ids of the user's documents titled exactly ``title``; None when they cannot be listed."""
+    if not client.acts_as_user:
+        return None
+    try:
+        return frozenset(document.id for document in client.find_my_documents(title) if document.title == title)
+    except DocsError:
+        return None
+
+
+def _find_created(client: DocsClient, title: str, email: str, pending: PendingCreate) -> DocsDocument | None:
+    """The document an earlier create made, None if it made none; raises
+    ``DocsNoteOutcomeUnknown`` when that cannot be known."""
+    now = _same_title(client, title) if pending.known_before is not None else None
+    if pending.known_before is None or now is None:
+        raise DocsNoteOutcomeUnknown(
+            f'Docs may have created the note "{title}" for {email}: it answered an error (or nothing) after '
+            "the request was sent, and without the user's own access token suite_ai cannot check. The request "
+            "was not repeated, so that there are never two notes: look for it among that user's documents."
+        )
+    created = sorted(now - pending.known_before)
+    if not created:
+        return None
+    if len(created) > 1:
+        raise DocsNoteOutcomeUnknown(
+            f'Several new documents titled "{title}" appeared in the user\'s Docs; suite_ai cannot tell which one '
+            "is this note, and did not create another."
+        )
+    return client.get_document(created[0])
 
 
 def write_note(
@@ -245,10 +335,11 @@ def write_note(
     markdown: str | None = None,
     owner_sub: str | None = None,
     owner_email: str | None = None,
+    journal: CreateJournal | None = None,
     language: str | None = None,
 ) -> NoteRef:
     """One entry point for the configured mode. ``child`` needs ``content`` (Yjs), the two others
-    ``markdown``; ``owner_root`` needs the owner's ``sub`` and ``email``."""
+    ``markdown``; ``owner_root`` needs the owner's ``sub`` and ``email`` and a ``journal``."""
     mode = NoteMode(mode)
     if mode is NoteMode.CHILD:
         if content is None:
@@ -258,12 +349,12 @@ def write_note(
         raise ValueError(f"the {mode} mode sends markdown: pass markdown")
     if mode is NoteMode.CHILD_UPLOAD:
         return upload_child_note(client, parent_id, note_id, title, markdown)
-    if not owner_sub or not owner_email:
-        raise ValueError("the owner_root mode needs the owner's sub and email")
+    if not owner_sub or not owner_email or journal is None:
+        raise ValueError("the owner_root mode needs the owner's sub and email, and a journal")
     return create_owner_note(
-        client, title=title, markdown=markdown, sub=owner_sub, email=owner_email, language=language
+        client, title=title, markdown=markdown, sub=owner_sub, email=owner_email, journal=journal, language=language
     )
 
 
-def _ref(client: DocsClient, document_id: str, outcome: NoteOutcome, mode: NoteMode) -> NoteRef:
-    return NoteRef(document_id=document_id, url=client.document_url(document_id), outcome=outcome, mode=mode)
+def _ref(client: DocsClient, note: DocsDocument, outcome: NoteOutcome, mode: NoteMode) -> NoteRef:
+    return NoteRef(note.id, client.document_url(note.id), outcome, mode, note.title or "")

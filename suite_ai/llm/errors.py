@@ -24,6 +24,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from suite_ai.retrying import backoff_delay, parse_retry_after
+
 RATE_LIMITED = "model_rate_limited"
 UNAVAILABLE = "model_unavailable"
 TIMEOUT = "model_timeout"
@@ -103,31 +105,7 @@ class Cancelled(Exception):
     """The caller asked to stop (``should_cancel()`` returned true); no further call is made."""
 
 
-# --- retry hints -----------------------------------------------------------------------------------
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (a number or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from datetime import UTC, datetime
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
-
-
-def backoff_delay(attempt: int, *, base: float = 2.0, cap: float = 300.0, rng: random.Random | None = None) -> float:
-    """Exponential backoff with "equal jitter" for attempt ``attempt`` (0 = the first retry):
-    a uniform draw in [d/2, d] where d = min(cap, base * 2**attempt). Spreads retries of many jobs
-    that failed together while keeping a real minimum wait."""
-    ceiling = min(cap, base * (2 ** max(0, attempt)))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+# --- retry hints (``parse_retry_after`` and ``backoff_delay`` come from ``suite_ai.retrying``) -------
 
 
 def retry_delay(

@@ -5,15 +5,26 @@ submission and ``execute`` in the worker, through the ``JobContext`` protocol.
 """
 
 from suite_ai.pipeline.actions import ACTIONS, catalogue
-from suite_ai.pipeline.context import ActionOutcome, CallUsage, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.context import (
+    ActionOutcome,
+    ActionRequestError,
+    Caller,
+    CallerKind,
+    CallUsage,
+    JobCancelled,
+    JobContext,
+    JobFailure,
+)
 from suite_ai.pipeline.execute import execute
-from suite_ai.pipeline.requests import ActionRequestError, PreparedAction, prepare
+from suite_ai.pipeline.requests import PreparedAction, prepare
 
 __all__ = [
     "ACTIONS",
     "ActionOutcome",
     "ActionRequestError",
     "CallUsage",
+    "Caller",
+    "CallerKind",
     "JobCancelled",
     "JobContext",
     "JobFailure",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from suite_ai.llm.languages import LANGUAGES
 
 INSTRUCTION_MAX_LENGTH = 2000
@@ -99,6 +101,11 @@ ACTIONS: dict[str, Action] = {
                has_offline_engine=True, writes_note=True, scope=("document",)),
     )
 }  # fmt: skip
+
+
+def model_configured() -> bool:
+    """Whether a language model is configured; without one only the offline engine runs."""
+    return bool(settings.MISTRAL_API_KEY)
 
 
 def catalogue() -> list[dict[str, Any]]:

@@ -15,49 +15,42 @@ from django.conf import settings
 from suite_ai import blocknote
 from suite_ai.blocknote import Block, BlockNoteError, YDocTooLargeError
 from suite_ai.llm.chunking import Segment
-from suite_ai.pipeline.context import JobFailure
-from suite_ai.pipeline.sources import Source
+from suite_ai.pipeline.context import ActionRequestError, JobFailure, Source
 
 
-def _error(code: str, message: str, status: int = 400, **extra: Any) -> Exception:
-    from suite_ai.pipeline.requests import ActionRequestError
-
-    return ActionRequestError(code, message, status, **extra)
-
-
-def _refused(error: BlockNoteError) -> Exception:
+def _refused(error: BlockNoteError) -> ActionRequestError:
     body = error.as_dict()
     status = 413 if isinstance(error, YDocTooLargeError) else 400
     extra: dict[str, Any] = {key: value for key, value in body.items() if key not in ("code", "message")}
     if status == 413:
         extra["limit_bytes"] = settings.SUITE_AI_MAX_YDOC_BYTES
-    return _error(error.code, error.message, status, **extra)
+    return ActionRequestError(error.code, error.message, status, **extra)
 
 
 def validate_blocks_input(blocks: Any) -> dict[str, Any]:
     if not isinstance(blocks, list):
-        raise _error("invalid_input", "input.blocks must be a list of BlockNote blocks.")
+        raise ActionRequestError("invalid_input", "input.blocks must be a list of BlockNote blocks.")
     if not blocks:
-        raise _error("empty_input", "input.blocks is empty: select some text first.")
+        raise ActionRequestError("empty_input", "input.blocks is empty: select some text first.")
     size = len(json.dumps(blocks, ensure_ascii=False).encode())
     if size > settings.SUITE_AI_MAX_INPUT_BYTES:
         limit = settings.SUITE_AI_MAX_INPUT_BYTES
-        raise _error("input_too_large", f"The blocks input is {size} bytes; the limit is {limit} bytes.", 413,
-                     limit_bytes=limit)  # fmt: skip
+        message = f"The blocks input is {size} bytes; the limit is {limit} bytes."
+        raise ActionRequestError("input_too_large", message, 413, limit_bytes=limit)
     try:
         parsed = blocknote.blocks_from_json(blocks)
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(parsed).segments:
-        raise _error("empty_input", "The blocks hold no text.")
+        raise ActionRequestError("empty_input", "The blocks hold no text.")
     return {"blocks": blocks}
 
 
 def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     if not isinstance(ydoc, str) or not ydoc:
-        raise _error("invalid_input", "input.ydoc must be the base64 text of a Yjs update.")
+        raise ActionRequestError("invalid_input", "input.ydoc must be the base64 text of a Yjs update.")
     if block_ids is not None and (not isinstance(block_ids, list) or not all(isinstance(i, str) for i in block_ids)):
-        raise _error("invalid_input", "input.block_ids must be a list of block ids.")
+        raise ActionRequestError("invalid_input", "input.block_ids must be a list of block ids.")
     try:
         blocks = blocknote.read_base64(ydoc, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
         if block_ids:
@@ -65,7 +58,7 @@ def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(blocks).segments:
-        raise _error("empty_input", "The selected blocks hold no text.")
+        raise ActionRequestError("empty_input", "The selected blocks hold no text.")
     return {"ydoc": ydoc, **({"block_ids": block_ids} if block_ids else {})}
 
 

@@ -1,11 +1,41 @@
-"""The contract between the job engine and the pipeline: what a running action may see and do."""
+"""The contract between the job engine and the pipeline, and the types the pipeline's modules share:
+who submits (``Caller``), what a running action may see and do (``JobContext``), the text it works
+on (``Source``), and how it fails (``ActionRequestError`` at submission, ``JobFailure`` in a job)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from suite_ai.accounts.credentials import Credentials
+from suite_ai.llm.chunking import Segment
+
+
+class CallerKind(StrEnum):
+    DOCS_USER = "docs_user"  # an OIDC access token Docs also accepts: Docs checks the user's rights
+    SERVICE = "service"  # the Docs backend, on behalf of a user it vouches for; it sends the content
+    LOCAL = "local"  # a local development token: no identity Docs knows
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who submits, as the pipeline needs to know it; built by the API from its authentication."""
+
+    kind: CallerKind
+    token: str = field(default="", repr=False)  # the user's access token, for DOCS_USER
+
+
+class ActionRequestError(Exception):
+    """A submission refused before any job exists: a stable ``code``, a message for a person, the
+    HTTP status, and extra fields for the error body (``retry_after`` also sets ``Retry-After``)."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
 
 
 class JobFailure(Exception):
@@ -22,6 +52,17 @@ class JobFailure(Exception):
 
 class JobCancelled(Exception):
     """The owner cancelled the job; raised at the next checkpoint."""
+
+
+@dataclass
+class Source:
+    """The text an action works on, with the block ids and headings each segment came from."""
+
+    markdown: str
+    segments: list[Segment] = field(default_factory=list)
+    title: str | None = None
+    # The blocks the text came from, when the editor sent blocks or a Yjs document.
+    blocks: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,5 +104,7 @@ class JobContext(Protocol):
     def checkpoint_get(self, key: str) -> str | None: ...
 
     def checkpoint_put(self, key: str, output: str, usage: dict[str, Any]) -> None: ...
+
+    def checkpoint_delete(self, key: str) -> None: ...
 
     def record_call(self, call: CallUsage) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from suite_ai.pipeline import notes, transform
 from suite_ai.pipeline.actions import ACTIONS
 from suite_ai.pipeline.context import ActionOutcome, JobCancelled, JobContext, JobFailure
 
@@ -13,9 +14,5 @@ def execute(context: JobContext) -> ActionOutcome:
     if context.should_cancel():
         raise JobCancelled()
     if action.writes_note:
-        from suite_ai.pipeline import notes
-
         return notes.run(context, action)
-    from suite_ai.pipeline import transform
-
     return transform.run(context, action)

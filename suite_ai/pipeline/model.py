@@ -17,10 +17,6 @@ from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.context import CallUsage, JobCancelled, JobContext, JobFailure
 
 
-def model_configured() -> bool:
-    return bool(settings.MISTRAL_API_KEY)
-
-
 def llm_settings() -> LLMSettings:
     return LLMSettings(
         api_key=settings.MISTRAL_API_KEY or "",

@@ -1,4 +1,5 @@
-"""Checks a submission before a job exists: the action, its options, its input, the model.
+"""Checks a submission before a job exists: the action, its options, its input, the model, and
+what Docs says of the caller's rights.
 
 Everything knowable at submission is refused here with a stable code, so no job is created
 for a request that could only fail.
@@ -10,19 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
-from suite_ai.pipeline.actions import ACTIONS, Action
-from suite_ai.pipeline.sources import validate_input
-
-
-class ActionRequestError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra
+from suite_ai.pipeline.actions import ACTIONS, Action, model_configured
+from suite_ai.pipeline.context import ActionRequestError, Caller
+from suite_ai.pipeline.documents import authorize_submission
+from suite_ai.pipeline.sources import check_scope, validate_input
 
 
 @dataclass(frozen=True)
@@ -32,10 +24,6 @@ class PreparedAction:
     input: dict[str, Any] | None
     writes_note: bool
     credentials: str = ""
-
-
-def model_configured() -> bool:
-    return bool(settings.MISTRAL_API_KEY)
 
 
 def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +76,7 @@ def prepare(
     action: str,
     input: Any,
     options: dict[str, Any],
-    auth: Any = None,
+    caller: Caller,
 ) -> PreparedAction:
     spec = ACTIONS.get(action)
     if spec is None:
@@ -97,16 +85,15 @@ def prepare(
         )
     cleaned_options = validate_options(spec, options)
     cleaned_input = validate_input(input)
+    check_scope(spec, cleaned_input)
     if spec.needs_model and not model_configured() and not spec.has_offline_engine:
         raise ActionRequestError(
             "model_not_configured",
             f"The {spec.name} action needs a language model: set MISTRAL_API_KEY "
             "(and MISTRAL_SERVER_URL for a Mistral-compatible gateway such as Albert API).",
         )
-    from suite_ai.pipeline.documents import authorize_submission
-
     credentials = authorize_submission(
-        user=user, document_id=document_id, action=spec, has_input=cleaned_input is not None, auth=auth
+        user=user, document_id=document_id, action=spec, has_input=cleaned_input is not None, caller=caller
     )
     return PreparedAction(
         action=spec.name,

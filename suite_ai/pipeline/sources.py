@@ -1,35 +1,26 @@
 """The text an action works on, from what the editor sent (markdown, BlockNote blocks, a Yjs
-document and a selection of block ids) or from the document itself, fetched from Docs."""
+document and a selection of block ids); a document read from Docs is ``documents.load_document``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
 from suite_ai.llm.chunking import Segment
+from suite_ai.pipeline.actions import Action
+from suite_ai.pipeline.blocks import (
+    source_from_blocknote_input,
+    validate_blocks_input,
+    validate_ydoc_input,
+)
+from suite_ai.pipeline.context import ActionRequestError, Source
 
 INPUT_KINDS = ("markdown", "blocks", "ydoc")
 
 
-@dataclass
-class Source:
-    markdown: str
-    segments: list[Segment] = field(default_factory=list)
-    title: str | None = None
-    # The blocks the text came from, when the editor sent blocks or a Yjs document.
-    blocks: list[Any] | None = None
-
-
-def _error(code: str, message: str, status: int = 400, **extra: Any) -> Exception:
-    from suite_ai.pipeline.requests import ActionRequestError
-
-    return ActionRequestError(code, message, status, **extra)
-
-
-def _too_large(kind: str, size: int, limit: int) -> Exception:
-    return _error(
+def _too_large(kind: str, size: int, limit: int) -> ActionRequestError:
+    return ActionRequestError(
         "input_too_large",
         f"The {kind} input is {size} bytes; the limit is {limit} bytes.",
         413,
@@ -37,29 +28,46 @@ def _too_large(kind: str, size: int, limit: int) -> Exception:
     )
 
 
+def check_scope(action: Action, job_input: dict[str, Any] | None) -> None:
+    """A selection-only action needs a selection: text, blocks, or a Yjs document with block ids.
+    A whole document (no input, or a Yjs document without ``block_ids``) is for actions whose
+    scope includes ``document``."""
+    if "document" in action.scope:
+        return
+    if job_input is None:
+        raise ActionRequestError(
+            "missing_input",
+            f"The {action.name} action works on a selection: send the selected text as input "
+            '({"markdown": …}, {"blocks": […]} or {"ydoc": …, "block_ids": […]}).',
+        )
+    if "ydoc" in job_input and not job_input.get("block_ids"):
+        raise ActionRequestError(
+            "missing_input",
+            f"The {action.name} action works on a selection: with input.ydoc, say which blocks in input.block_ids.",
+        )
+
+
 def validate_input(raw: Any) -> dict[str, Any] | None:
     """Check the input's shape and size; None means: read the document from Docs."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise _error("invalid_input", 'The input must be an object such as {"markdown": "..."}.')
+        raise ActionRequestError("invalid_input", 'The input must be an object such as {"markdown": "..."}.')
     kinds = [kind for kind in INPUT_KINDS if kind in raw]
     allowed = set(INPUT_KINDS) | {"block_ids"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise _error("invalid_input", f"Unknown input field(s): {', '.join(unknown)}.")
+        raise ActionRequestError("invalid_input", f"Unknown input field(s): {', '.join(unknown)}.")
     if len(kinds) != 1:
-        raise _error(
+        raise ActionRequestError(
             "invalid_input" if kinds else "missing_input",
             "Give exactly one of input.markdown, input.blocks or input.ydoc.",
         )
     kind = kinds[0]
     if "block_ids" in raw and kind != "ydoc":
-        raise _error("invalid_input", "input.block_ids selects blocks of input.ydoc only.")
+        raise ActionRequestError("invalid_input", "input.block_ids selects blocks of input.ydoc only.")
     if kind == "markdown":
         return {"markdown": _validate_markdown(raw["markdown"])}
-    from suite_ai.pipeline.blocks import validate_blocks_input, validate_ydoc_input
-
     if kind == "blocks":
         return validate_blocks_input(raw["blocks"])
     return validate_ydoc_input(raw["ydoc"], raw.get("block_ids"))
@@ -67,9 +75,9 @@ def validate_input(raw: Any) -> dict[str, Any] | None:
 
 def _validate_markdown(markdown: Any) -> str:
     if not isinstance(markdown, str):
-        raise _error("invalid_input", "input.markdown must be a string.")
+        raise ActionRequestError("invalid_input", "input.markdown must be a string.")
     if not markdown.strip():
-        raise _error("empty_input", "input.markdown is empty: select some text first.")
+        raise ActionRequestError("empty_input", "input.markdown is empty: select some text first.")
     size = len(markdown.encode())
     if size > settings.SUITE_AI_MAX_INPUT_BYTES:
         raise _too_large("markdown", size, settings.SUITE_AI_MAX_INPUT_BYTES)
@@ -108,13 +116,9 @@ def _paragraphs(markdown: str) -> list[str]:
     return paragraphs
 
 
-def load_source(job_input: dict[str, Any] | None) -> Source:
+def load_source(job_input: dict[str, Any]) -> Source:
     """Turn a validated input into the text the model reads, with block provenance."""
-    if job_input is None:
-        raise ValueError("documents fetched from Docs are loaded by suite_ai.pipeline.documents")
     if "markdown" in job_input:
         markdown = job_input["markdown"]
         return Source(markdown=markdown, segments=markdown_segments(markdown))
-    from suite_ai.pipeline.blocks import source_from_blocknote_input
-
     return source_from_blocknote_input(job_input)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from suite_ai.pipeline.actions import Action
+from suite_ai.llm.extractive import summarize
+from suite_ai.pipeline.actions import Action, model_configured
 from suite_ai.pipeline.blocks import result_blocks
-from suite_ai.pipeline.context import ActionOutcome, JobContext, JobFailure
-from suite_ai.pipeline.model import UseExtractive, model_configured, run_engine
-from suite_ai.pipeline.sources import Source, load_source
+from suite_ai.pipeline.context import ActionOutcome, JobContext, JobFailure, Source
+from suite_ai.pipeline.documents import job_docs_client, load_document
+from suite_ai.pipeline.model import UseExtractive, run_engine
+from suite_ai.pipeline.sources import load_source
 
 
 def run(context: JobContext, action: Action) -> ActionOutcome:
-    source = load_source(context.input)
+    source = _source(context)
+    if not source.segments:
+        raise JobFailure("empty_document", "The document is empty: there is nothing to work on.")
     if not model_configured():
         if action.has_offline_engine:
             return extractive(context, source)
@@ -26,10 +30,18 @@ def run(context: JobContext, action: Action) -> ActionOutcome:
     )
 
 
+def _source(context: JobContext) -> Source:
+    """What the editor sent, or, for a whole-document action sent without input, the document
+    read from Docs with the caller's rights."""
+    if context.input is not None:
+        return load_source(context.input)
+    with job_docs_client(context) as client:
+        source, _title = load_document(context, client)
+    return source
+
+
 def extractive(context: JobContext, source: Source) -> ActionOutcome:
     """The offline engine: the document's own most central sentences, labelled as such."""
-    from suite_ai.llm.extractive import summarize
-
     summary = summarize(source.segments)
     context.emit_delta(summary)
     return ActionOutcome(

@@ -12,6 +12,7 @@ import pytest
 
 from suite_ai import blocknote
 from suite_ai.jobs.models import Job
+from suite_ai.pipeline import ACTIONS
 from tests.fakes.docs_server import FakeDocsServer
 from tests.support.processes import ManagedProcess, start_web
 
@@ -225,3 +226,227 @@ def test_docs_down_fails_the_job_clearly_and_writes_nothing(docs, people, api, d
     assert (job.status, job.error_code) == ("failed", "docs_unavailable")
     assert docs.children(source) == []
     assert fake_model.requests == []
+
+
+# --- Every action on every input source -------------------------------------------------------
+
+SELECTION = "Le **conseil municipal** vote la subvention.\n\nLa médiathèque ouvrira aussi le dimanche."
+OPTIONS = {"translate": {"language": "en"}, "custom": {"instruction": "Mets le texte au futur."}}
+SELECTION_ONLY = sorted(name for name, spec in ACTIONS.items() if "document" not in spec.scope)
+
+
+def _inputs(source_update: bytes) -> dict[str, tuple[dict[str, object] | None, str]]:
+    """Each input source, and the first words of the text the model must have been given."""
+    minutes_blocks = blocknote.read_update(source_update).blocks
+    budget, works, *_ = (b.id for b in minutes_blocks if b.type == "paragraph")
+    return {
+        "markdown": ({"markdown": SELECTION}, "LE CONSEIL MUNICIPAL"),
+        "blocks": (
+            {"blocks": blocknote.blocks_to_json(blocknote.markdown_to_blocks(SELECTION))},
+            "LE CONSEIL MUNICIPAL",
+        ),
+        "ydoc_selection": ({"ydoc": _b64(source_update), "block_ids": [budget, works]}, "LE COMITÉ ADOPTE"),
+        "docs_document": (None, "COMITÉ DE PILOTAGE"),
+    }
+
+
+@pytest.mark.parametrize("input_source", ["markdown", "blocks", "ydoc_selection", "docs_document"])
+def test_every_action_on_every_input_source(docs, people, api, docs_worker, fake_model, input_source):
+    alice, _, _, source = people
+    token = docs.token_for(alice)
+    job_input, first_words = _inputs(blocknote.decode_base64_update(docs.content(source)))[input_source]
+    submitted: dict[str, str] = {}
+    for action in ACTIONS:
+        body: dict[str, object] = {"options": OPTIONS[action]} if action in OPTIONS else {}
+        if job_input is not None:
+            body["input"] = job_input
+        response = submit(api, token, source.id, action, **body)
+        if job_input is None and action in SELECTION_ONLY:
+            # A selection-only action on a whole document: refused before any job exists.
+            assert (response.status_code, response.json()["code"]) == (400, "missing_input"), action
+            continue
+        assert response.status_code == 202, (action, response.text)
+        submitted[action] = response.json()["id"]
+    assert set(submitted) == set(ACTIONS) - (set(SELECTION_ONLY) if job_input is None else set())
+
+    for action, job_id in submitted.items():
+        job = wait_finished(job_id)
+        assert job.status == "succeeded", (action, job.error)
+        if action == "note":
+            note_id = job.result["note"]["document_id"]
+            assert note_id in {child.id for child in docs.children(source)}
+            # The note cites blocks ([§n] first), so the model's first words shift by one.
+            lead = " ".join(first_words.split()[:2])
+            assert lead in " ".join(docs.text(note_id)).upper(), "the note is about the input"
+            assert job.result["note"]["title"] == docs.document(note_id).title == "Synthèse — Comité de pilotage"
+        else:
+            assert job.result["markdown"].startswith(first_words), (action, job.result["markdown"][:80])
+            assert job.result["blocks"] and job.result["blocks"][0]["type"] == "paragraph"
+            assert job.usage["calls"] >= 1
+    if input_source == "docs_document":
+        # The document was read with the caller's rights, as Docs answers it (Accept it can satisfy).
+        reads = docs.requests_to(rf"/documents/{source.id}/content/$", "GET")
+        assert reads and {r["status"] for r in reads} == {200}
+
+
+def test_a_reader_gets_a_whole_document_summary(docs, people, api, docs_worker, fake_model):
+    _, bob, _, source = people
+    response = submit(api, docs.token_for(bob), source.id, "summarize")
+    job = wait_finished(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    assert job.result["markdown"].startswith("COMITÉ DE PILOTAGE")
+
+
+def test_a_selection_only_action_needs_a_selection(docs, people, api):
+    alice, _, _, source = people
+    whole = {"ydoc": docs.content(source)}
+    for body in ({}, {"input": whole}):
+        response = submit(api, docs.token_for(alice), source.id, "rephrase", **body)
+        assert (response.status_code, response.json()["code"]) == (400, "missing_input")
+        assert "selection" in response.json()["message"]
+    assert Job.objects.count() == 0
+
+
+# --- Docs' refusals at submission --------------------------------------------------------------
+
+
+def test_docs_throttling_at_submission_is_a_429_with_retry_after(docs, people, api):
+    alice, _, _, source = people
+    docs.fail_next(
+        rf"/documents/{source.id}/$",
+        kind="status",
+        status=429,
+        headers=[("Retry-After", "54")],
+        body={"detail": "Request was throttled. Expected available in 54 seconds."},
+    )
+    response = submit(api, docs.token_for(alice), source.id, "summarize")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "54"
+    assert response.json()["code"] == "docs_rate_limited" and response.json()["retry_after"] == 54
+    assert Job.objects.count() == 0
+
+
+def test_a_token_docs_refuses_with_its_html_400_is_an_authentication_error(docs, people, api):
+    # suite_ai accepts the token (scope openid) but this Docs requires another scope: Docs answers
+    # its HTML 400 page, which the editor must see as "sign in again", not as a bad request.
+    alice, _, _, source = people
+    docs.configure(rs_scopes=("docs",))
+    response = submit(api, docs.token_for(alice), source.id, "summarize")
+    assert (response.status_code, response.json()["code"]) == (401, "docs_unauthorized")
+    assert "sign in again" in response.json()["message"]
+    assert Job.objects.count() == 0
+
+
+# --- Notes in every mode, at most once ---------------------------------------------------------
+
+
+def test_a_note_job_retried_after_a_docs_outage_does_not_pay_the_model_twice(
+    docs, people, api, docs_worker, fake_model
+):
+    alice, _, _, source = people
+    docs.fail_next(r"/children/$", kind="status", status=503, times=4, method="POST")  # one attempt's retries
+    job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"], timeout=120)
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 2
+    assert len(fake_model.requests) == 1, "the second attempt used the checkpointed note"
+    assert len(docs.children(source)) == 1 and docs.content(docs.children(source)[0])
+
+
+@pytest.fixture
+def service_env(docs_env):
+    return {**docs_env, "SUITE_AI_SERVICE_TOKENS": "docs-backend-token"}
+
+
+def submit_as_docs_backend(api: str, document_id: str, **body: object) -> httpx.Response:
+    return httpx.post(
+        f"{api}/api/v1.0/documents/{document_id}/actions/",
+        json={"action": "note", **body},
+        headers={
+            "Authorization": "Bearer docs-backend-token",
+            "X-Suite-AI-User-Sub": "alice-sub",
+            "X-Suite-AI-User-Email": "alice@example.org",
+        },
+        timeout=30,
+    )
+
+
+def test_a_service_token_note_is_a_document_owned_by_the_user(
+    docs, people, service_env, worker_factory, tmp_path, fake_model
+):
+    alice, bob, _, source = people
+    web, api = start_web(tmp_path, **service_env)
+    worker_factory(**service_env)
+    try:
+        response = submit_as_docs_backend(api, source.id, input={"markdown": MINUTES})
+        assert response.status_code == 202, response.text
+        job = wait_finished(response.json()["id"])
+    finally:
+        web.stop()
+    assert job.status == "succeeded", job.error
+    note = docs.document(job.result["note"]["document_id"])
+    assert note.depth == 1, "create-for-owner makes a root document"
+    assert docs.role_of(note, alice) == "owner" and docs.role_of(note, bob) is None
+    assert note.title == job.result["note"]["title"] == "Synthèse — Comité de pilotage du 4 mars"
+    assert "COMITÉ DE PILOTAGE" in " ".join(docs.text(note)).upper()
+    assert not docs.requests_to(r"/external_api/"), "no user token: nothing read as the user"
+
+
+def test_create_for_owner_answering_500_after_creating_leaves_one_document(
+    docs, people, service_env, worker_factory, tmp_path, fake_model
+):
+    _, _, _, source = people
+    docs.configure(mail_server_available=False)
+    web, api = start_web(tmp_path, **service_env)
+    worker_factory(**service_env)
+    try:
+        job = wait_finished(submit_as_docs_backend(api, source.id, input={"markdown": MINUTES}).json()["id"])
+    finally:
+        web.stop()
+    assert (job.status, job.error_code) == ("failed", "docs_note_outcome_unknown")
+    assert "alice@example.org" in job.error_message
+    notes = [d for d in docs.iter_documents() if d.title.startswith("Synthèse")]
+    assert len(notes) == 1, "Docs created it once; suite_ai never sent the create again"
+    assert len(docs.requests_to(r"create-for-owner/$", "POST")) == 1
+
+
+def test_owner_root_notes_with_the_users_token_find_a_lost_answer(
+    docs, people, docs_env, worker_factory, tmp_path, fake_model
+):
+    alice, _, _, source = people
+    docs.configure(mail_server_available=False)
+    env = {**docs_env, "SUITE_AI_NOTE_MODE": "owner_root"}
+    web, api = start_web(tmp_path, **env)
+    worker_factory(**env)
+    try:
+        job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
+    finally:
+        web.stop()
+    assert job.status == "succeeded", job.error
+    notes = [d for d in docs.iter_documents() if d.title == "Synthèse — Comité de pilotage"]
+    assert [n.id for n in notes] == [job.result["note"]["document_id"]]
+    assert docs.role_of(notes[0], alice) == "owner"
+
+
+def test_child_upload_notes_report_the_title_docs_keeps(docs, people, docs_env, worker_factory, tmp_path, fake_model):
+    alice, _, _, source = people
+    docs.configure(conversion_upload_enabled=True)
+    env = {**docs_env, "SUITE_AI_NOTE_MODE": "child_upload"}
+    web, api = start_web(tmp_path, **env)
+    worker_factory(**env)
+    try:
+        job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
+    finally:
+        web.stop()
+    assert job.status == "succeeded", job.error
+    (note,) = docs.children(source)
+    assert job.result["note"]["title"] == note.title == "Synthèse — Comité de pilotage.md"
+
+
+def test_a_note_docs_never_lets_us_fill_names_the_empty_document(docs, people, api, docs_worker, fake_model):
+    alice, _, _, source = people
+    docs.fail_next(r"/content/$", kind="status", status=502, times=1000, method="PATCH")
+    job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"], timeout=180)
+    (note,) = docs.children(source)
+    assert (job.status, job.error_code) == ("failed", "docs_note_incomplete")
+    assert f"{docs.url}/docs/{note.id}/" in job.error_message and "still empty" in job.error_message
+    assert len(fake_model.requests) == 1, "every retry reused the generated note"

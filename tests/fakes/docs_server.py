@@ -10,11 +10,18 @@ see shared/reference/lasuite-docs.md. What it does, like Docs:
   list/create, retrieve/update/partial_update/destroy, ``children/`` (GET list, POST create with
   a client-chosen ``id``, JSON or multipart ``file``), ``content/`` (v5: GET raw base64 text with
   ETag/Last-Modified/304, PATCH → 204).
+* **Content negotiation** (reference §9): Docs has only DRF's JSON renderer, and DRF negotiates
+  before authentication, so any DRF route asked with an ``Accept`` that admits neither
+  ``application/json`` nor ``*/*`` answers **406** ``{"detail": "Could not satisfy the request
+  Accept header."}`` — ``GET …/content/`` included, before any 304.
 * **Resource server** (``/external_api/``): the bearer token is introspected over HTTP at the fake
-  OIDC provider with Docs' own RS client credentials; inactive/expired → 401 "Introspected user is
-  not active"; no/disjoint scope or no audience claim → 400 (HTML, Django's SuspiciousOperation);
-  unknown ``sub`` → 401; then the action must be in ``EXTERNAL_API["documents"]["actions"]`` and
-  the token's ``client_id`` in ``allowed_audiences``, else 403.
+  OIDC provider with Docs' own RS client credentials. As measured on a real Docs 5.4.1 (reference
+  §9): an expired, revoked or inactive token, a token whose ``iss`` is not ``OIDC_OP_URL``, a token
+  the provider does not know (the S2S token sent here), no/disjoint scope or no audience claim →
+  **400 with an HTML body** (Django's SuspiciousOperation page), not 401; unknown ``sub`` → 401
+  ``"Login failed: No user found for the given access token."``; then the action must be in
+  ``EXTERNAL_API["documents"]["actions"]`` and the token's ``client_id`` in
+  ``allowed_audiences``, else 403.
 * **Permissions**: users, accesses (reader < commenter < editor < administrator < owner) inherited
   by descendants, link reach/role inherited too, ``abilities`` computed as ``Document.get_abilities``
   (5.x set, or the 4.8 set in legacy mode). A refused object permission answers 401 to anonymous,
@@ -32,7 +39,13 @@ see shared/reference/lasuite-docs.md. What it does, like Docs:
   = False`` makes conversions fail like Docs (400 "Could not convert …").
 * **create-for-owner**: the S2S token (401 "Invalid server-to-server token." otherwise), owner access
   for the user found by ``sub`` (then e-mail), else an owner invitation; a notification in
-  ``outbox`` unless ``send_notification_email`` is false.
+  ``outbox`` unless ``send_notification_email`` is false (present at commit 4111e4e5, the one §9
+  was measured on).
+  With ``mail_server_available = False`` the document **is created and committed, then the answer
+  is 500** (reference §9: the invitation mail fails after the commit).
+* **List** (``GET documents/``): the user's accessible documents, highest ancestors only, with
+  ``ListDocumentFilter``'s ``title`` (accent- and case-insensitive contains) and ``is_creator_me``,
+  and DRF's ``ordering`` on ``created_at``/``updated_at``/``title`` (default ``-updated_at``).
 * **Throttle** ``document`` scope (``throttle_rate`` per minute, per user, or per client IP when
   anonymous; 80 in Docs): 429 ``Retry-After``; ``config`` scope likewise (30).
 * **Collaboration safeguard** (``collaboration_read_only``): a write without ``websocket: true``
@@ -79,6 +92,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -119,9 +133,23 @@ MSG_PERMISSION = "You do not have permission to perform this action."
 MSG_NOT_FOUND = "No Document matches the given query."
 MSG_COLLAB = "You are not allowed to edit this document."
 MSG_DUPLICATE_ID = "A document with this ID already exists. You cannot override it."
+MSG_NOT_ACCEPTABLE = "Could not satisfy the request Accept header."
 MARKDOWN_TYPES = {"text/markdown", "text/x-markdown", "application/x-www-form-urlencoded"}
 YJS_TYPES = {"application/vnd.yjs.doc", "application/octet-stream"}
 LANGUAGES = [["en-us", "English"], ["fr-fr", "Français"], ["de-de", "Deutsch"], ["nl-nl", "Nederlands"]]
+
+
+def accepts_json(accept: str) -> bool:
+    """DRF's ``DefaultContentNegotiation`` with only ``JSONRenderer``: some media range of the
+    ``Accept`` header must match ``application/json`` (``q`` is ignored, as DRF does); no header
+    at all accepts anything."""
+    if not accept.strip():
+        return True
+    for media_range in accept.split(","):
+        media_type = media_range.split(";", 1)[0].strip().lower()
+        if media_type in {"*/*", "application/*", "application/json"}:
+            return True
+    return False
 
 
 def _role_priority(role: str | None) -> int:
@@ -162,6 +190,12 @@ def link_select_options(link_reach: str | None, link_role: str | None) -> dict[s
         for reach in LINK_REACHES
         if _reach_priority(reach) >= _reach_priority(link_reach)
     }
+
+
+def _fold(text: str) -> str:
+    """Postgres' ``unaccent`` + ``icontains``, as Docs' ``AccentInsensitiveCharFilter`` does."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _now() -> dt.datetime:
@@ -405,6 +439,7 @@ class FakeDocsServer(LoopbackServer):
         config_throttle_rate: int | None = 30,
         ai_allow_reach_from: str = "authenticated",
         max_file_size: int = 20 * 1024 * 1024,
+        mail_server_available: bool = True,
         port: int = 0,
     ) -> None:
         super().__init__(port)
@@ -428,6 +463,7 @@ class FakeDocsServer(LoopbackServer):
         self.config_throttle_rate = config_throttle_rate
         self.ai_allow_reach_from = ai_allow_reach_from
         self.max_file_size = max_file_size
+        self.mail_server_available = mail_server_available
         self.file_extensions = [".docx", ".md"]
         self.users: dict[str, FakeUser] = {}
         self.documents: dict[str, FakeDocument] = {}
@@ -874,6 +910,9 @@ class FakeDocsServer(LoopbackServer):
 
     def _route(self, request: HttpRequest, session_key: str) -> HttpResponse:
         path = request.path
+        if self._is_drf_route(path) and not accepts_json(request.header("Accept")):
+            # APIView.initial() negotiates before authentication, permissions and throttles.
+            raise _detail(406, MSG_NOT_ACCEPTABLE)
         if path == "/api/v1.0/config/":
             call = _Call(request, "config", session_key)
             if request.method != "GET":
@@ -898,6 +937,13 @@ class FakeDocsServer(LoopbackServer):
                 return self._documents(call, match.group("pk"), match.group("sub"))
             break
         return HttpResponse.html(404, "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>")
+
+    def _is_drf_route(self, path: str) -> bool:
+        if path == "/api/v1.0/config/" or path.startswith("/api/v1.0/documents/"):
+            return True
+        if path == "/api/v1.0/users/me/":
+            return True
+        return self.resource_server_enabled and path.startswith("/external_api/v1.0/")
 
     # -- authentication, permission, throttle -----------------------------------------------
 
@@ -934,7 +980,8 @@ class FakeDocsServer(LoopbackServer):
         if info.get("iss") is not None and info["iss"] != self.oidc.issuer:
             raise _suspicious()
         if not info["active"]:
-            raise _detail(401, "Introspected user is not active")
+            # Reference §9: expired, revoked or unknown tokens get Django's 400 page, not a 401.
+            raise _suspicious()
         scope = info.get("scope")
         if scope is None or set(self.rs_scopes).isdisjoint(scope.split(" ")):
             raise _suspicious()
@@ -1127,22 +1174,31 @@ class FakeDocsServer(LoopbackServer):
         )
 
     def _list(self, call: _Call) -> HttpResponse:
+        """``DocumentViewSet.list``: filters on the model first (``is_creator_me``, ``title``), then
+        the highest ancestors only, then DRF's ``OrderingFilter``."""
         user = call.user
         assert user is not None or call.api == "api"
+        title = _fold(call.request.query_value("title") or call.request.query_value("q") or "")
+        creator_me = (call.request.query_value("is_creator_me") or "").lower()
+        ordering = call.request.query_value("ordering") or "-updated_at"
+        field = ordering.lstrip("-")
+        if field not in ("created_at", "updated_at", "title"):
+            ordering, field = "-updated_at", "updated_at"
         with self._lock:
             accessible = {a.document_id for a in self.accesses if user is not None and a.user_id == user.id}
-            docs = sorted(
-                (d for d in self.documents.values() if d.id in accessible and d.ancestors_deleted_at is None),
-                key=lambda d: d.path,
-            )
+            docs = [d for d in self.documents.values() if d.id in accessible and d.ancestors_deleted_at is None]
+            if title:
+                docs = [d for d in docs if title in _fold(d.title or "")]
+            if user is not None and creator_me in ("true", "1"):
+                docs = [d for d in docs if d.creator_id == user.id]
+            elif user is not None and creator_me in ("false", "0"):
+                docs = [d for d in docs if d.creator_id != user.id]
             roots: list[FakeDocument] = []
-            for document in docs:
+            for document in sorted(docs, key=lambda d: d.path):
                 if not any(document.path.startswith(r.path) for r in roots):
                     roots.append(document)
-            items = [
-                self._serialize(d, user, with_content=False)
-                for d in sorted(roots, key=lambda d: d.updated_at, reverse=True)
-            ]
+            roots.sort(key=lambda d: getattr(d, field) or "", reverse=ordering.startswith("-"))
+            items = [self._serialize(d, user, with_content=False) for d in roots]
         return self._paginate(call, items)
 
     def _children_list(self, call: _Call, parent: FakeDocument) -> HttpResponse:
@@ -1409,7 +1465,8 @@ class FakeDocsServer(LoopbackServer):
             else:
                 self.invitations.append({"document_id": document.id, "email": email_value, "role": "owner"})
                 recipient = email_value
-            if data.get("send_notification_email", True) not in (False, "false", "False"):
+            notify = data.get("send_notification_email", True) not in (False, "false", "False")
+            if notify and self.mail_server_available:
                 self.outbox.append(
                     {
                         "to": recipient,
@@ -1417,6 +1474,9 @@ class FakeDocsServer(LoopbackServer):
                         "document_id": document.id,
                     }
                 )
+        if notify and not self.mail_server_available:
+            # Reference §9: the mail is sent after the document is committed; its failure is a 500.
+            return HttpResponse.html(500, "<h1>Server Error (500)</h1>")
         return HttpResponse.json(201, {"id": document.id})
 
     def iter_documents(self) -> Iterator[FakeDocument]:

@@ -190,3 +190,66 @@ class TestDocsContract:
         answer = httpx.get(f"{world.docs.url}/api/v1.0/config/")
         assert answer.cookies.get("docs_sessionid")
         assert answer.json()["RELEASE_VERSION"] == "5.4.1"
+
+
+class TestContentNegotiation:
+    """Reference §9: Docs has only DRF's JSON renderer; DRF negotiates before anything else."""
+
+    @pytest.mark.parametrize("accept", ["text/plain", "text/html", "application/octet-stream", "text/*"])
+    def test_an_accept_without_json_is_406_everywhere(self, world: World, accept: str) -> None:
+        token = world.docs.token_for(world.alice)
+        content = f"{world.docs.url}/external_api/v1.0/documents/{world.source.id}/content/"
+        answers = [
+            httpx.get(content, headers={**bearer(token), "Accept": accept}),
+            httpx.get(content, headers={"Accept": accept}),  # before authentication
+            httpx.get(f"{world.docs.url}/api/v1.0/config/", headers={"Accept": accept}),
+            httpx.post(
+                f"{world.docs.url}/api/v1.0/documents/create-for-owner/",
+                headers={**bearer("server-api-token"), "Accept": accept},
+                json={"title": "x", "content": "# x", "sub": "alice-sub", "email": "alice@example.org"},
+            ),
+        ]
+        for answer in answers:
+            assert answer.status_code == 406, answer.request.url
+            assert answer.json() == {"detail": "Could not satisfy the request Accept header."}
+        assert len(world.docs.documents) == 1, "nothing was created"
+
+    def test_406_comes_before_304(self, world: World) -> None:
+        token = world.docs.token_for(world.alice)
+        content = f"{world.docs.url}/external_api/v1.0/documents/{world.source.id}/content/"
+        etag = httpx.get(content, headers=bearer(token)).headers["ETag"]
+        assert httpx.get(content, headers={**bearer(token), "If-None-Match": etag}).status_code == 304
+        refused = httpx.get(content, headers={**bearer(token), "If-None-Match": etag, "Accept": "text/plain"})
+        assert refused.status_code == 406
+
+    @pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/*", "text/plain, */*;q=0.1"])
+    def test_json_or_anything_reads_the_text(self, world: World, accept: str | None) -> None:
+        token = world.docs.token_for(world.alice)
+        headers = {**bearer(token), **({"Accept": accept} if accept else {})}
+        client = httpx.Client(headers={"Accept": ""} if accept is None else {})
+        answer = client.get(f"{world.docs.url}/external_api/v1.0/documents/{world.source.id}/content/", headers=headers)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain")
+        assert base64.b64decode(answer.text)
+
+    def test_create_for_owner_with_the_mail_server_down_creates_then_answers_500(self, world: World) -> None:
+        world.docs.configure(mail_server_available=False)
+        body = {"title": "Note", "content": "# Note", "sub": "alice-sub", "email": "alice@example.org"}
+        url = f"{world.docs.url}/api/v1.0/documents/create-for-owner/"
+        for _ in range(3):
+            answer = httpx.post(url, headers=bearer("server-api-token"), json=body)
+            assert answer.status_code == 500 and "text/html" in answer.headers["Content-Type"]
+        assert len([d for d in world.docs.iter_documents() if d.title == "Note"]) == 3, "each retry creates one"
+        answer = httpx.post(url, headers=bearer("server-api-token"), json={**body, "send_notification_email": False})
+        assert answer.status_code == 201
+
+    def test_the_list_filters_like_docs(self, world: World) -> None:
+        token = world.docs.token_for(world.alice)
+        mine = world.docs.add_document("Synthèse — Budget", owner=world.alice)
+        mine.creator_id = world.alice.id
+        shared = world.docs.add_document("SYNTHESE budget (copie)", owner=world.bob)
+        world.docs.grant(shared, world.alice, "editor")
+        url = f"{world.docs.url}/external_api/v1.0/documents/"
+        found = httpx.get(url, headers=bearer(token), params={"title": "synthese"}).json()["results"]
+        assert sorted(d["title"] for d in found) == ["SYNTHESE budget (copie)", "Synthèse — Budget"]
+        created = httpx.get(url, headers=bearer(token), params={"title": "synthese", "is_creator_me": "true"})
+        assert [d["id"] for d in created.json()["results"]] == [mine.id]

@@ -11,9 +11,13 @@ from suite_ai.lasuite_docs import (
     DocsClient,
     DocsNotConfigured,
     DocsNoteConflict,
+    DocsNoteOutcomeUnknown,
+    DocsRateLimited,
     DocsUnauthorized,
+    DocsUnavailable,
     NoteMode,
     NoteOutcome,
+    PendingCreate,
     create_owner_note,
     new_note_id,
     upload_child_note,
@@ -24,6 +28,26 @@ from tests.fakes.docs_server import DEFAULT_EXTERNAL_API
 from tests.lasuite_docs.conftest import World
 
 Client = Callable[..., DocsClient]
+
+
+class MemoryJournal:
+    """``CreateJournal`` in memory, shared by the attempts of one job in a test."""
+
+    def __init__(self) -> None:
+        self.saved: PendingCreate | None = None
+        self.begun = 0
+
+    def pending(self) -> PendingCreate | None:
+        return self.saved
+
+    def begin(self, pending: PendingCreate) -> None:
+        self.begun += 1
+        self.saved = pending
+
+    def abandon(self) -> None:
+        self.saved = None
+
+
 MARKDOWN = "# Synthèse\n\nThe budget is agreed.\n\n- ship it\n- review it"
 
 
@@ -38,6 +62,7 @@ class TestMarkdownUpload:
         assert [child.id for child in world.docs.children(world.source)] == [note_id]
         note = world.docs.document(note_id)
         assert note.title == "Synthèse.md", "Docs names the document after the file"
+        assert ref.title == "Synthèse.md", "the reference says the title Docs keeps"
         assert note.source_markdown == MARKDOWN
         assert world.docs.text(note) == ["Synthèse", "The budget is agreed.", "ship it", "review it"]
         (post,) = world.docs.requests_to(r"/children/$", "POST")
@@ -58,7 +83,7 @@ class TestMarkdownUpload:
         world.docs.fail_next(r"/children/$", kind="drop_after", method="POST")
         note_id = new_note_id()
         ref = upload_child_note(client_for(world.alice), world.source.id, note_id, "Synthèse", MARKDOWN)
-        assert ref.outcome is NoteOutcome.ALREADY_DONE
+        assert ref.outcome is NoteOutcome.ALREADY_DONE and ref.title == "Synthèse.md"
         assert [child.id for child in world.docs.children(world.source)] == [note_id]
         assert world.docs.text(note_id)[0] == "Synthèse"
 
@@ -90,7 +115,12 @@ class TestCreateForOwner:
     def test_a_root_document_owned_by_the_user(self, world: World, client_for: Client) -> None:
         with self.client(world) as client:
             ref = create_owner_note(
-                client, title="Synthèse", markdown=MARKDOWN, sub="alice-sub", email="alice@example.org"
+                client,
+                title="Synthèse",
+                markdown=MARKDOWN,
+                sub="alice-sub",
+                email="alice@example.org",
+                journal=MemoryJournal(),
             )
         assert ref.mode is NoteMode.OWNER_ROOT and ref.created
         document = world.docs.document(ref.document_id)
@@ -148,6 +178,92 @@ class TestCreateForOwner:
                 markdown=MARKDOWN,
                 owner_sub="alice-sub",
                 owner_email="alice@example.org",
+                journal=MemoryJournal(),
             )
         assert ref.url == f"{world.docs.url}/docs/{ref.document_id}/"
         assert world.docs.role_of(ref.document_id, world.alice) == "owner"
+
+
+class TestCreateForOwnerAtMostOnce:
+    """Docs takes no id on create-for-owner and, with its mail server down, creates the document
+    and then answers 500 (reference §9): a create is repeated only once it is known it did nothing."""
+
+    TITLE = "Synthèse — Minutes"
+
+    def attempt(self, world: World, journal: MemoryJournal, *, as_user: bool) -> object:
+        token = world.docs.token_for(world.alice) if as_user else None
+        with DocsClient(
+            world.docs.url, user_token=token, server_token="server-api-token", sleep=world.sleeps.append
+        ) as client:
+            try:
+                return create_owner_note(
+                    client, title=self.TITLE, markdown=MARKDOWN, sub="alice-sub", email="alice@example.org",
+                    journal=journal,
+                )  # fmt: skip
+            except Exception as error:  # each attempt's outcome, as a job would see it
+                return error
+
+    def owned_notes(self, world: World) -> list[str]:
+        return [d.id for d in world.docs.iter_documents() if d.title == self.TITLE]
+
+    @pytest.mark.parametrize("as_user", [True, False])
+    def test_500_after_create_three_times_in_a_row_leaves_one_document(self, world: World, as_user: bool) -> None:
+        world.docs.configure(mail_server_available=False)
+        journal = MemoryJournal()
+        outcomes = [self.attempt(world, journal, as_user=as_user) for _ in range(3)]
+
+        assert len(self.owned_notes(world)) == 1
+        assert len(world.docs.requests_to(r"create-for-owner/$", "POST")) == 1, "never sent again"
+        (document_id,) = self.owned_notes(world)
+        if as_user:
+            # With the user's token, the lost answer is found among their documents.
+            first, *later = outcomes
+            assert getattr(first, "document_id", None) == document_id and first.outcome is NoteOutcome.CREATED
+            assert all(o.document_id == document_id and o.outcome is NoteOutcome.ALREADY_DONE for o in later)
+        else:
+            # Without it nobody can check: every attempt fails clearly, none sends again.
+            assert all(isinstance(o, DocsNoteOutcomeUnknown) for o in outcomes)
+            assert "alice@example.org" in outcomes[0].message and self.TITLE in outcomes[0].message
+            assert not outcomes[0].retryable
+
+    def test_a_500_before_anything_was_created_is_retried(self, world: World) -> None:
+        # The answer is lost, but the user's documents show nothing new: sending again is safe.
+        world.docs.fail_next(r"create-for-owner/$", kind="status", status=502)
+        journal = MemoryJournal()
+        first = self.attempt(world, journal, as_user=True)
+        assert isinstance(first, DocsUnavailable) and first.retryable
+        assert self.owned_notes(world) == []
+        second = self.attempt(world, journal, as_user=True)
+        assert second.outcome is NoteOutcome.CREATED
+        assert self.owned_notes(world) == [second.document_id]
+        assert journal.begun == 1, "the first snapshot of the user's documents stays the baseline"
+
+    def test_a_refused_create_is_forgotten(self, world: World) -> None:
+        world.docs.fail_next(r"create-for-owner/$", kind="status", status=429, headers=[("Retry-After", "60")])
+        journal = MemoryJournal()
+        first = self.attempt(world, journal, as_user=False)
+        assert isinstance(first, DocsRateLimited) and journal.pending() is None
+        second = self.attempt(world, journal, as_user=False)
+        assert second.outcome is NoteOutcome.CREATED
+        assert len(self.owned_notes(world)) == 1
+
+    def test_a_worker_killed_after_recording_the_send(self, world: World) -> None:
+        # begin() is durable before the request; a crash right after leaves only the journal.
+        journal = MemoryJournal()
+        journal.begin(PendingCreate(known_before=frozenset()))
+        outcome = self.attempt(world, journal, as_user=True)
+        assert outcome.outcome is NoteOutcome.CREATED, "nothing new was found: the create had not happened"
+        journal = MemoryJournal()
+        journal.begin(PendingCreate(known_before=None))
+        refused = self.attempt(world, journal, as_user=False)
+        assert isinstance(refused, DocsNoteOutcomeUnknown)
+        assert len(self.owned_notes(world)) == 1
+
+    def test_two_new_documents_with_the_title_are_not_guessed_between(self, world: World) -> None:
+        journal = MemoryJournal()
+        journal.begin(PendingCreate(known_before=frozenset()))
+        for _ in range(2):
+            world.docs.add_document(self.TITLE, owner=world.alice).creator_id = world.alice.id
+        outcome = self.attempt(world, journal, as_user=True)
+        assert isinstance(outcome, DocsNoteOutcomeUnknown)
+        assert not world.docs.requests_to(r"create-for-owner/$")

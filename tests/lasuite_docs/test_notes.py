@@ -10,6 +10,7 @@ from suite_ai.lasuite_docs import (
     DocsClient,
     DocsForbidden,
     DocsNoteConflict,
+    DocsNoteIncomplete,
     NoteMode,
     NoteOutcome,
     ensure_child_note,
@@ -197,3 +198,23 @@ def test_the_note_link_uses_the_public_url(world: World, client_for: Client) -> 
     ref = write_child_note(client, world.source.id, new_note_id(), "Synthèse", NOTE)
     assert ref.url == f"https://docs.example.org/docs/{ref.document_id}/"
     assert world.docs.children(world.source)[0].id == ref.document_id  # written through base_url
+
+
+def test_docs_down_after_the_create_names_the_incomplete_note_and_a_retry_completes_it(
+    world: World, client_for: Client
+) -> None:
+    note_id = new_note_id()
+    world.docs.fail_next(rf"/documents/{note_id}/content/$", kind="status", status=502, times=3, method="PATCH")
+    with pytest.raises(DocsNoteIncomplete) as caught:
+        write_child_note(client_for(world.alice), world.source.id, note_id, "Synthèse", NOTE)
+    error = caught.value
+    assert error.document_id == note_id and error.url in error.message and "still empty" in error.message
+    assert error.retryable and error.cause.code == "docs_unavailable"
+    assert world.docs.content(note_id) is None, "the note exists, empty"
+
+    # Docs is back: the next attempt reads the empty note (Accept that Docs' JSON renderer takes) and fills it.
+    ref = write_child_note(client_for(world.alice), world.source.id, note_id, "Synthèse", NOTE)
+    assert ref.outcome is NoteOutcome.COMPLETED
+    assert world.docs.text(note_id) == NOTE_TEXT
+    (read,) = [r for r in world.docs.requests_to(rf"/documents/{note_id}/content/$", "GET")]
+    assert read["status"] == 200

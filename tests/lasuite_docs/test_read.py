@@ -77,14 +77,26 @@ def test_forbidden(world: World, client_for: Client) -> None:
     assert not caught.value.retryable
 
 
-@pytest.mark.parametrize("how", ["expired", "revoked"])
-def test_expired_or_revoked_token_is_unauthorized(world: World, client_for: Client, how: str) -> None:
+@pytest.mark.parametrize("how", ["expired", "revoked", "server_to_server"])
+def test_a_token_docs_answers_with_its_html_400_is_unauthorized(world: World, client_for: Client, how: str) -> None:
+    # Reference §9: a real Docs 5.4.1 answers 400 with Django's HTML page for these, not 401.
     token = world.docs.token_for(world.alice)
-    getattr(world.docs.oidc, "expire" if how == "expired" else "revoke")(token)
+    if how == "server_to_server":
+        token = "server-api-token"
+    else:
+        getattr(world.docs.oidc, "expire" if how == "expired" else "revoke")(token)
     with pytest.raises(DocsUnauthorized) as caught:
         client_for(None, token=token).get_document(world.source.id)
-    assert caught.value.code == "docs_unauthorized" and caught.value.status == 401
-    assert "Introspected user is not active" in caught.value.message
+    assert caught.value.code == "docs_unauthorized" and caught.value.status == 400
+    assert "sign in again" in caught.value.message
+    (request,) = world.docs.requests_to(rf"/documents/{world.source.id}/$")
+    assert request["status"] == 400
+
+
+def test_a_token_from_another_issuer_is_unauthorized(world: World, client_for: Client) -> None:
+    token = world.docs.token_for(world.alice, iss="https://elsewhere.example.org/realms/other")
+    with pytest.raises(DocsUnauthorized):
+        client_for(None, token=token).get_document(world.source.id)
 
 
 def test_a_token_for_a_user_docs_does_not_know_is_unauthorized(world: World, client_for: Client) -> None:
@@ -100,10 +112,17 @@ def test_a_token_issued_to_another_application_is_forbidden(world: World, client
     assert "OIDC_RS_ALLOWED_AUDIENCES" in caught.value.message
 
 
-def test_a_token_without_the_openid_scope_is_a_bad_request(world: World, client_for: Client) -> None:
+def test_a_token_without_the_openid_scope_is_unauthorized(world: World, client_for: Client) -> None:
     token = world.docs.token_for(world.alice, scope="email profile")
-    with pytest.raises(DocsBadRequest, match="OIDC_RS_SCOPES"):
+    with pytest.raises(DocsUnauthorized, match="not issued for Docs"):
         client_for(None, token=token).get_document(world.source.id)
+
+
+def test_docs_json_400_stays_a_bad_request(world: World, client_for: Client) -> None:
+    # Only Docs' HTML page means a refused token; its JSON 400s are about the payload.
+    world.docs.enable_external_actions("content")
+    with pytest.raises(DocsBadRequest, match="invalid yjs document"):
+        client_for(world.alice).update_content(world.source.id, b"not a yjs update")
 
 
 def test_a_token_without_docs_in_its_audience_is_not_introspected(world: World, client_for: Client) -> None:

@@ -12,6 +12,7 @@ from suite_ai.lasuite_docs import (
     DocsClient,
     DocsCollaborationLocked,
     DocsForbidden,
+    DocsOutcomeUnknown,
     DocsRateLimited,
     DocsUnavailable,
     RetryPolicy,
@@ -99,10 +100,11 @@ def test_a_429_without_retry_after_assumes_a_long_wait(world: World, client_for:
     assert caught.value.retry_after == RetryPolicy().default_retry_after
 
 
-def test_create_for_owner_is_never_repeated_after_it_may_have_happened(world: World) -> None:
-    world.docs.fail_next(r"create-for-owner/$", kind="status_after", status=500)
+@pytest.mark.parametrize("fault", ["status_after", "drop_after"])
+def test_create_for_owner_is_never_repeated_after_it_may_have_happened(world: World, fault: str) -> None:
+    world.docs.fail_next(r"create-for-owner/$", kind=fault, status=500)
     client = DocsClient(world.docs.url, server_token="server-api-token", sleep=world.sleeps.append)
-    with client, pytest.raises(DocsUnavailable):
+    with client, pytest.raises(DocsOutcomeUnknown):
         client.create_for_owner(title="Note", markdown="# Note", sub="alice-sub", email="alice@example.org")
     assert len(world.docs.requests_to(r"create-for-owner/$")) == 1
     assert world.sleeps == []

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from suite_ai import pipeline
 from suite_ai.accounts.models import User
+from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
 from suite_ai.api_errors import APIError
 from suite_ai.jobs import services, usage
 from suite_ai.jobs.api.serializers import (
@@ -48,6 +49,16 @@ def caller(request: Request) -> User:
     return request.user
 
 
+def pipeline_caller(request: Request) -> pipeline.Caller:
+    """What the pipeline needs to know of the authentication: whose rights Docs will check."""
+    auth = request.auth
+    if isinstance(auth, UserAccessToken):
+        return pipeline.Caller(pipeline.CallerKind.DOCS_USER, auth.token)
+    if isinstance(auth, ServiceCall):
+        return pipeline.Caller(pipeline.CallerKind.SERVICE)
+    return pipeline.Caller(pipeline.CallerKind.LOCAL)
+
+
 def parse_document_id(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
@@ -72,6 +83,9 @@ class DocumentActionView(APIView):
         responses={
             202: JobAcceptedSerializer,
             400: ErrorSerializer,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
             409: ErrorSerializer,
             413: ErrorSerializer,
             429: ErrorSerializer,
@@ -111,7 +125,7 @@ class DocumentActionView(APIView):
                 action=serializer.validated_data["action"],
                 input=serializer.validated_data.get("input"),
                 options=serializer.validated_data.get("options") or {},
-                auth=request.auth,
+                caller=pipeline_caller(request),
             )
         except pipeline.ActionRequestError as error:
             raise APIError(error.code, error.message, error.status, **error.extra) from None
