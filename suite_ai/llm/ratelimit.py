@@ -156,15 +156,18 @@ class RateLimiter:
         self,
         limits: Limits,
         redis_url: str | None = None,
+        *,
         prefix: str = "suite_ai:ratelimit",
         per_model: Mapping[str, Limits] | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.limits = limits
         self.per_model = dict(per_model or {})
         self.redis_url = redis_url
         self.prefix = prefix
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._local: dict[str, _LocalLog] = {}
         self._script = _redis(redis_url).register_script(_LUA) if redis_url else None
@@ -220,6 +223,4 @@ class RateLimiter:
                     retryable=True,
                     retry_after=grant.wait,
                 )
-            time.sleep(min(grant.wait, 1.0) + 0.002)
-
-    acquire_blocking = acquire_within
+            self._sleep(min(grant.wait, 1.0) + 0.002)

@@ -15,6 +15,7 @@ from suite_ai.jobs.models import Job
 from suite_ai.pipeline import ACTIONS
 from tests.fakes.docs_server import FakeDocsServer
 from tests.support.processes import ManagedProcess, start_web
+from tests.support.waiting import b64, wait_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -72,19 +73,29 @@ def docs_worker(worker_factory, docs_env) -> ManagedProcess:
 
 
 @pytest.fixture
+def stack(worker_factory, tmp_path):
+    """``stack(**env)``: a web server and a worker with this environment; the API's URL."""
+    webs: list[ManagedProcess] = []
+
+    def start(**env: str) -> str:
+        web, url = start_web(tmp_path, **env)
+        webs.append(web)
+        worker_factory(**env)
+        return url
+
+    yield start
+    for web in webs:
+        web.stop()
+
+
+@pytest.fixture
 def people(docs: FakeDocsServer):
     alice = docs.add_user("alice-sub", "alice@example.org", "Alice Martin")
     bob = docs.add_user("bob-sub", "bob@example.org", "Bob Durand")
     carol = docs.add_user("carol-sub", "carol@example.org", "Carol Petit")
-    source = docs.add_document("Comité de pilotage", owner=alice, content=_b64(blocknote.markdown_to_update(MINUTES)))
+    source = docs.add_document("Comité de pilotage", owner=alice, content=b64(blocknote.markdown_to_update(MINUTES)))
     docs.grant(source, bob, "reader")
     return alice, bob, carol, source
-
-
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode()
 
 
 def submit(api: str, token: str, document_id: str, action: str = "note", **body: object) -> httpx.Response:
@@ -94,16 +105,6 @@ def submit(api: str, token: str, document_id: str, action: str = "note", **body:
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
-
-
-def wait_finished(job_id: str, timeout: float = 60) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = Job.objects.get(id=job_id)
-        if job.is_finished:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 def test_a_note_lands_once_in_docs_shared_with_the_readers_of_the_source(docs, people, api, docs_worker, fake_model):
@@ -179,7 +180,7 @@ def test_a_valid_token_for_a_new_user_creates_the_local_user(docs, api, fake_mod
     from suite_ai.accounts.models import User
 
     dave = docs.add_user("dave-sub", "dave@example.org", "Dave Leroy")
-    source = docs.add_document("Brouillon", owner=dave, content=_b64(blocknote.markdown_to_update("Bonjour.")))
+    source = docs.add_document("Brouillon", owner=dave, content=b64(blocknote.markdown_to_update("Bonjour.")))
     assert submit(api, docs.token_for(dave), source.id, "summarize").status_code == 202
     user = User.objects.get(sub="dave-sub")
     assert (user.email, user.name) == ("dave@example.org", "Dave Leroy")
@@ -245,7 +246,7 @@ def _inputs(source_update: bytes) -> dict[str, tuple[dict[str, object] | None, s
             {"blocks": blocknote.blocks_to_json(blocknote.markdown_to_blocks(SELECTION))},
             "LE CONSEIL MUNICIPAL",
         ),
-        "ydoc_selection": ({"ydoc": _b64(source_update), "block_ids": [budget, works]}, "LE COMITÉ ADOPTE"),
+        "ydoc_selection": ({"ydoc": b64(source_update), "block_ids": [budget, works]}, "LE COMITÉ ADOPTE"),
         "docs_document": (None, "COMITÉ DE PILOTAGE"),
     }
 
@@ -370,18 +371,12 @@ def submit_as_docs_backend(api: str, document_id: str, **body: object) -> httpx.
     )
 
 
-def test_a_service_token_note_is_a_document_owned_by_the_user(
-    docs, people, service_env, worker_factory, tmp_path, fake_model
-):
+def test_a_service_token_note_is_a_document_owned_by_the_user(docs, people, service_env, stack, fake_model):
     alice, bob, _, source = people
-    web, api = start_web(tmp_path, **service_env)
-    worker_factory(**service_env)
-    try:
-        response = submit_as_docs_backend(api, source.id, input={"markdown": MINUTES})
-        assert response.status_code == 202, response.text
-        job = wait_finished(response.json()["id"])
-    finally:
-        web.stop()
+    api = stack(**service_env)
+    response = submit_as_docs_backend(api, source.id, input={"markdown": MINUTES})
+    assert response.status_code == 202, response.text
+    job = wait_finished(response.json()["id"])
     assert job.status == "succeeded", job.error
     note = docs.document(job.result["note"]["document_id"])
     assert note.depth == 1, "create-for-owner makes a root document"
@@ -392,16 +387,12 @@ def test_a_service_token_note_is_a_document_owned_by_the_user(
 
 
 def test_create_for_owner_answering_500_after_creating_leaves_one_document(
-    docs, people, service_env, worker_factory, tmp_path, fake_model
+    docs, people, service_env, stack, fake_model
 ):
     _, _, _, source = people
     docs.configure(mail_server_available=False)
-    web, api = start_web(tmp_path, **service_env)
-    worker_factory(**service_env)
-    try:
-        job = wait_finished(submit_as_docs_backend(api, source.id, input={"markdown": MINUTES}).json()["id"])
-    finally:
-        web.stop()
+    api = stack(**service_env)
+    job = wait_finished(submit_as_docs_backend(api, source.id, input={"markdown": MINUTES}).json()["id"])
     assert (job.status, job.error_code) == ("failed", "docs_note_outcome_unknown")
     assert "alice@example.org" in job.error_message
     notes = [d for d in docs.iter_documents() if d.title.startswith("Synthèse")]
@@ -409,34 +400,24 @@ def test_create_for_owner_answering_500_after_creating_leaves_one_document(
     assert len(docs.requests_to(r"create-for-owner/$", "POST")) == 1
 
 
-def test_owner_root_notes_with_the_users_token_find_a_lost_answer(
-    docs, people, docs_env, worker_factory, tmp_path, fake_model
-):
+def test_owner_root_notes_with_the_users_token_find_a_lost_answer(docs, people, docs_env, stack, fake_model):
     alice, _, _, source = people
     docs.configure(mail_server_available=False)
     env = {**docs_env, "SUITE_AI_NOTE_MODE": "owner_root"}
-    web, api = start_web(tmp_path, **env)
-    worker_factory(**env)
-    try:
-        job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
-    finally:
-        web.stop()
+    api = stack(**env)
+    job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
     assert job.status == "succeeded", job.error
     notes = [d for d in docs.iter_documents() if d.title == "Synthèse — Comité de pilotage"]
     assert [n.id for n in notes] == [job.result["note"]["document_id"]]
     assert docs.role_of(notes[0], alice) == "owner"
 
 
-def test_child_upload_notes_report_the_title_docs_keeps(docs, people, docs_env, worker_factory, tmp_path, fake_model):
+def test_child_upload_notes_report_the_title_docs_keeps(docs, people, docs_env, stack, fake_model):
     alice, _, _, source = people
     docs.configure(conversion_upload_enabled=True)
     env = {**docs_env, "SUITE_AI_NOTE_MODE": "child_upload"}
-    web, api = start_web(tmp_path, **env)
-    worker_factory(**env)
-    try:
-        job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
-    finally:
-        web.stop()
+    api = stack(**env)
+    job = wait_finished(submit(api, docs.token_for(alice), source.id).json()["id"])
     assert job.status == "succeeded", job.error
     (note,) = docs.children(source)
     assert job.result["note"]["title"] == note.title == "Synthèse — Comité de pilotage.md"

@@ -3,7 +3,6 @@ database the run is configured with: the embedded defaults or Postgres + Redis."
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
@@ -12,22 +11,9 @@ from django.utils import timezone
 
 from suite_ai.accounts.models import User
 from suite_ai.jobs.models import Job, JobEvent, ModelCall
+from tests.support.waiting import wait_finished, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
-
-
-def wait_finished(job_id: str, timeout: float = 30.0) -> Job:
-    return wait_for(lambda: (job := Job.objects.get(id=job_id)).is_finished and job, timeout)
 
 
 def test_an_action_runs_on_a_real_worker_and_streams_into_events(alice, worker, fake_model):

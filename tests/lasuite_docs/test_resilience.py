@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import httpx
@@ -21,15 +20,10 @@ from suite_ai.lasuite_docs import (
 )
 from tests.fakes.docs_server import markdown_to_yjs
 from tests.lasuite_docs.conftest import World
+from tests.support.processes import free_port
 
 Client = Callable[..., DocsClient]
 NOTE = markdown_to_yjs("# Note\n\nbody")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_docs_down_is_unavailable_after_bounded_retries() -> None:

@@ -81,7 +81,8 @@ def test_a_300_page_report_is_mapped_in_parallel_and_reduced_in_document_order(g
     assert outcome.chunks > 40
     assert len(fake_model.requests) == len(outcome.calls) == outcome.chunks + 1  # every chunk once, one reduce
     assert recorder.stages.count("map") == outcome.chunks and recorder.stages[-1] == "reduce"
-    assert fake_model.stats()["max_in_flight"] == 16  # the map ran in parallel, bounded by max_parallel
+    # The map ran in parallel, never above max_parallel (how close to it depends on the machine's load).
+    assert 2 <= fake_model.stats()["max_in_flight"] <= 16
     parts = outcome.text.split(" | ")  # the fake answers a reduce with one reply per partial, in order
     assert len(parts) == outcome.chunks  # each chunk's summary reached the final result…
     firsts = [sections_in(part)[0] for part in parts]

@@ -234,7 +234,8 @@ def test_fixed_and_random_latency_show_in_the_measures(gateway, fake_model):
     assert fixed.ttft_ms >= 200
     fake_model.configure(latency=0.15, jitter=0.1)
     measured = [gateway.stream_chat(MESSAGES, model="m", on_delta=lambda text: None).ttft_ms for _ in range(6)]
-    assert all(50 <= ms <= 400 for ms in measured) and max(measured) - min(measured) >= 10
+    # Lower bounds only: the fake's latency is a floor, a loaded machine only adds to it.
+    assert all(ms >= 50 for ms in measured) and max(measured) - min(measured) >= 10
 
 
 def test_one_shared_gateway_holds_more_than_200_calls_in_flight(settings_for, fake_model):

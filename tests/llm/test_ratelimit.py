@@ -45,8 +45,9 @@ def test_two_processes_sharing_the_limiter_never_exceed_the_rate():
     # No window of one period ever holds more than the contract…
     for i in range(len(granted) - PER_SECOND):
         assert granted[i + PER_SECOND] - granted[i] >= 1.0  # (1.02: the limiter's 2 % safety margin)
-    # …and the limit is used: ~20 per second over 3 s (a full window at start, then 20 per second).
-    assert 3 * PER_SECOND - 5 <= len(granted) <= 4 * PER_SECOND
+    # …and the limit is used (at most a full window at start, then 20 per second over 3 s); the lower
+    # bound is generous, since a loaded machine may give the two processes little CPU.
+    assert 2 * PER_SECOND <= len(granted) <= 4 * PER_SECOND
 
 
 def test_tokens_per_minute_are_limited_too():
@@ -60,26 +61,38 @@ def test_tokens_per_minute_are_limited_too():
     assert RateLimiter(Limits(tokens_per_minute=100), REDIS_URL, prefix=f"test:{uuid.uuid4()}").acquire("m", 10**6) == 0
 
 
+class SleepRecorder:
+    """The limiter's sleep, recorded (and really slept, so that windows pass)."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        time.sleep(seconds)
+
+
 @pytest.mark.parametrize("redis_url", [None, REDIS_URL])
 def test_acquire_never_sleeps_and_acquire_within_hands_back_long_waits(redis_url):
-    limiter = RateLimiter(Limits(requests_per_minute=1), redis_url, prefix=f"test:{uuid.uuid4()}")
+    sleep = SleepRecorder()
+    limiter = RateLimiter(Limits(requests_per_minute=1), redis_url, prefix=f"test:{uuid.uuid4()}", sleep=sleep)
     assert limiter.acquire("m", 1) == 0
-    started = time.monotonic()
     assert limiter.acquire("m", 1) > 50
-    assert time.monotonic() - started < 0.5
     with pytest.raises(ModelError) as caught:
         limiter.acquire_within("m", 1, max_wait=1)
     assert caught.value.code == "model_rate_limited" and caught.value.retryable and caught.value.retry_after > 50
-    assert time.monotonic() - started < 0.5  # it did not sleep for a wait it could not afford
+    assert sleep.sleeps == []  # it did not sleep for a wait it could not afford
 
 
 @pytest.mark.parametrize("redis_url", [None, REDIS_URL])
 def test_acquire_within_waits_for_a_short_wait(redis_url):
-    limiter = RateLimiter(Limits(requests_per_minute=2, period_s=0.3), redis_url, prefix=f"test:{uuid.uuid4()}")
-    started = time.monotonic()
+    sleep = SleepRecorder()
+    limits = Limits(requests_per_minute=2, period_s=0.3)
+    limiter = RateLimiter(limits, redis_url, prefix=f"test:{uuid.uuid4()}", sleep=sleep)
     waits = [limiter.acquire_within("m", 1, max_wait=2) for _ in range(6)]
     assert waits[:2] == pytest.approx([0, 0], abs=0.05)
-    assert 0.55 <= time.monotonic() - started < 1.5  # three windows of 0.3 s for six requests at two per window
+    # Six requests at two per 0.3 s window: it slept through at least two windows, each wait short.
+    assert sum(sleep.sleeps) >= 0.55 and all(s <= 0.3 * 1.02 + 0.01 for s in sleep.sleeps)
     with pytest.raises(Cancelled):
         limiter.acquire_within("m", 1, max_wait=5, should_cancel=lambda: True)
 
