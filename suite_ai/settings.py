@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from suite_ai.llm import prompts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,54 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+Parsed = TypeVar("Parsed")  # not upper case: Django would take it for a setting
+
+
+def env_pairs(
+    name: str, parse: Callable[[str], Parsed], expected: str, *, keys: Collection[str] | None = None
+) -> dict[str, Parsed]:
+    """NAME as comma-separated ``key=value`` pairs, each value through ``parse`` (which raises
+    ValueError on a bad one), each key among ``keys`` when given. A malformed pair stops the
+    start-up with the variable's name and what it expects, rather than a job failing later."""
+    pairs: dict[str, Parsed] = {}
+    for item in env_list(name):
+        key, equals, raw = (part.strip() for part in item.partition("="))
+        try:
+            if not (key and equals and raw):
+                raise ValueError(item)
+            pairs[key] = parse(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not valid; expected {expected}.") from None
+        if keys is not None and key not in keys:
+            raise ImproperlyConfigured(f"{name}: unknown {key!r}; expected {expected}, among: {', '.join(keys)}.")
+    return pairs
+
+
+def env_choice(name: str, choices: Collection[str]) -> str | None:
+    value = env(name)
+    if value is None:
+        return None
+    if value.strip() not in choices:
+        raise ImproperlyConfigured(f"{name}: {value!r} is not valid; expected one of: {', '.join(choices)}.")
+    return value.strip()
+
+
+def positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(raw)
+    return value
+
+
+def per_minute_limits(raw: str) -> tuple[int, int]:
+    """``requests/tokens`` per minute; either may be left out or 0 (no limit)."""
+    requests, slash, tokens = raw.partition("/")
+    limits = (int(requests or 0), int(tokens or 0) if slash else 0)
+    if min(limits) < 0 or (slash and not tokens):
+        raise ValueError(raw)
+    return limits
 
 
 DATA_DIR = Path(env("SUITE_AI_DATA_DIR", "var") or "var")
@@ -144,12 +196,10 @@ elif _database["ENGINE"] == "django.db.backends.postgresql" and env_bool("SUITE_
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttles) ----------------------------------------------------------------------------
+# --- Redis ----------------------------------------------------------------------------------------
+# The submission throttles and the model rate limiter shared by the workers; neither goes through
+# Django's cache (see suite_ai/jobs/throttling.py), so no CACHES is configured.
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -240,6 +290,22 @@ SUITE_AI_MAX_INPUT_TOKENS = env_int("SUITE_AI_MAX_INPUT_TOKENS", 400_000)
 SUITE_AI_MAP_CONCURRENCY = env_int("SUITE_AI_MAP_CONCURRENCY", 16)
 SUITE_AI_MODEL_RPM = env_int("SUITE_AI_MODEL_RPM", 0)  # 0: no limit configured
 SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0)
+# "note=mistral-large-latest,translate=…": the model of one action, over MISTRAL_MODEL(_LONG).
+SUITE_AI_ACTION_MODELS = env_pairs(
+    "SUITE_AI_ACTION_MODELS", str, "action=model pairs, e.g. note=mistral-large-latest", keys=tuple(prompts.PROMPTS)
+)
+# "albert-large=60/500000,…": one model's requests/tokens per minute, over SUITE_AI_MODEL_RPM/TPM.
+SUITE_AI_MODEL_LIMITS = env_pairs(
+    "SUITE_AI_MODEL_LIMITS",
+    per_minute_limits,
+    "model=requests/tokens per minute pairs, e.g. albert-large=60/500000 (0 or nothing: no limit)",
+)
+# "albert-large=128000,…": one model's context window, over MISTRAL_CONTEXT_TOKENS.
+MISTRAL_CONTEXT_TOKENS_BY_MODEL = env_pairs(
+    "MISTRAL_CONTEXT_TOKENS_BY_MODEL", positive_int, "model=tokens pairs, e.g. albert-large=128000"
+)
+# The language of the instructions to the model; unset: the text's own (French unless clearly English).
+SUITE_AI_PROMPT_LANG = env_choice("SUITE_AI_PROMPT_LANG", prompts.LANGS)
 
 # --- La Suite Docs --------------------------------------------------------------------------------
 DOCS_BASE_URL = env("DOCS_BASE_URL")

@@ -1,18 +1,18 @@
 """Split a long document into chunks that fit the model, on block boundaries.
 
-The input is a list of segments — one per block: ``Segment(text, block_id, heading_path)`` or a
-``(block_id, markdown_text, heading_path)`` tuple. A chunk never cuts a block unless that block
-alone is larger than a chunk, and then only between sentences (inside a sentence only when one
-sentence alone is larger than a chunk, and then between words). Chunks are balanced (a 2.1-chunk
-document gives three chunks of about 0.7, not two full ones and a scrap), and each carries the
-headings it sits under, so the model reading a chunk in isolation knows where it is.
+The input is a list of segments, one per block: ``Segment(text, block_id, heading_path)``. A
+chunk never cuts a block unless that block alone is larger than a chunk, and then only between
+sentences (inside a sentence only when one sentence alone is larger than a chunk, and then
+between words). Chunks are balanced (a 2.1-chunk document gives three chunks of about 0.7, not
+two full ones and a scrap), and each carries the headings it sits under, so the model reading a
+chunk in isolation knows where it is.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before a capital,
@@ -34,21 +34,6 @@ class Segment:
     text: str
     block_id: str | None = None
     heading_path: tuple[str, ...] = ()
-
-
-SegmentLike = Segment | tuple[str | None, str, Sequence[str]] | tuple[str | None, str]
-
-
-def as_segments(items: Iterable[SegmentLike]) -> list[Segment]:
-    """Segments from Segment objects or ``(block_id, markdown_text[, heading_path])`` tuples."""
-    segments: list[Segment] = []
-    for item in items:
-        if isinstance(item, Segment):
-            segments.append(item)
-        else:
-            block_id, text, *rest = item
-            segments.append(Segment(text, block_id, tuple(rest[0]) if rest else ()))
-    return segments
 
 
 @dataclass
@@ -155,10 +140,10 @@ def _pack(parts: list[tuple[Segment, int]], budget: int) -> list[Chunk]:
     return chunks
 
 
-def chunk_segments(segments: Sequence[SegmentLike], max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
+def chunk_segments(segments: Sequence[Segment], max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
     """Whole blocks packed into balanced chunks of at most ``max_tokens``, in document order."""
     parts: list[tuple[Segment, int]] = []
-    for segment in as_segments(segments):
+    for segment in segments:
         tokens = count(segment.text) + 2  # the blank line between blocks
         if tokens <= max_tokens:
             parts.append((segment, tokens))

@@ -1,5 +1,5 @@
-"""The engine's configuration: a plain frozen dataclass the caller builds (the Django side fills it
-from its settings; ``LLMSettings.from_env`` reads the same environment variables directly).
+"""The engine's configuration: a plain frozen dataclass the caller builds (the service fills it from
+its Django settings, in ``suite_ai.pipeline.model.llm_settings``).
 
 Models: a default model for editor actions and a ``long`` model for notes and inputs that need
 a long context, each overridable per action. Context windows: known Mistral models have theirs
@@ -12,15 +12,14 @@ sees its part with full attention.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 
+from suite_ai.llm.prompts import TaskKind, prompt_for
 from suite_ai.llm.ratelimit import Limits
 
-# Windows of models we know (prefix match on the model name). Others: ``default_context_tokens``.
+# Windows of models we know (prefix match on the model name). Others: ``DEFAULT_CONTEXT_TOKENS``.
 KNOWN_CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
     ("codestral", 256_000),
     ("devstral", 128_000),
@@ -33,9 +32,10 @@ KNOWN_CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
     ("pixtral", 128_000),
 )
 DEFAULT_CONTEXT_TOKENS = 32_000  # a safe guess for unknown (e.g. self-hosted vLLM/Albert) models
-PROMPT_OVERHEAD_TOKENS = 600  # system prompt, delimiters, heading context, chat framing (measured ≈ 250-400)
+# System prompt, delimiters, heading context and chat framing: a bound above what our templates
+# produce, so that a chunk sized with it never pushes the answer out of the window.
+PROMPT_OVERHEAD_TOKENS = 600
 OUTPUT_RESERVE_TOKENS = 4_096  # room left in the window for a summary/note answer
-TRANSFORM_ACTIONS = frozenset({"rephrase", "correct", "simplify", "formal", "shorten", "expand", "translate", "custom"})
 
 
 def _frozen(mapping: Mapping[str, object] | None) -> Mapping[str, object]:
@@ -48,23 +48,22 @@ class LLMSettings:
     server_url: str | None = None  # base URL without /v1 (Albert API, vLLM…); None: Mistral's API
     model: str = "mistral-small-latest"
     model_long: str = "mistral-large-latest"
-    action_models: Mapping[str, str] = field(default_factory=dict, hash=False)  # action -> model
-    long_actions: frozenset[str] = frozenset({"note"})  # actions served by model_long
+    action_models: Mapping[str, str] = field(default_factory=dict, hash=False)  # SUITE_AI_ACTION_MODELS
     context_tokens: int | None = None  # MISTRAL_CONTEXT_TOKENS: every model's window
+    # MISTRAL_CONTEXT_TOKENS_BY_MODEL: one model's window, over ``context_tokens``
     context_tokens_by_model: Mapping[str, int] = field(default_factory=dict, hash=False)
     chunk_tokens: int = 8_000  # SUITE_AI_CHUNK_TOKENS: map chunk size
     max_input_tokens: int = 400_000  # hard limit on one job's input
     map_concurrency: int = 16  # calls of one job in flight at once
     requests_per_minute: int = 0  # SUITE_AI_MODEL_RPM, shared by all workers (0: none)
     tokens_per_minute: int = 0  # SUITE_AI_MODEL_TPM
-    limits_by_model: Mapping[str, Limits] = field(default_factory=dict, hash=False)
+    limits_by_model: Mapping[str, Limits] = field(default_factory=dict, hash=False)  # SUITE_AI_MODEL_LIMITS
     redis_url: str | None = None  # REDIS_URL: the shared limiter; None: in-process
     timeout_s: float = 120.0  # MISTRAL_TIMEOUT: max gap between bytes (read/write/pool)
     connect_timeout_s: float = 10.0
     max_connections: int = 1024  # httpx's default of 100 would queue a 256-thread worker
     temperature: float | None = 0.2
-    extractive_fallback: bool = False  # SUITE_AI_EXTRACTIVE_FALLBACK: degrade instead of failing
-    lang: str | None = None  # language of the instructions (fr|en); None: fr unless the text is clearly English
+    lang: str | None = None  # SUITE_AI_PROMPT_LANG (fr|en); None: fr unless the text is clearly English
 
     def __post_init__(self) -> None:
         for name in ("action_models", "context_tokens_by_model", "limits_by_model"):
@@ -72,21 +71,18 @@ class LLMSettings:
         if self.server_url and self.server_url.rstrip("/").endswith("/v1"):
             raise ValueError("server_url must be the base URL, without /v1 (the SDK adds /v1/chat/completions)")
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.api_key)
-
     def connection_key(self) -> tuple[object, ...]:
         """What a client (connection pool) depends on: settings equal here share one client."""
         return (self.api_key, self.server_url, self.timeout_s, self.connect_timeout_s, self.max_connections)
 
     def model_for(self, action: str, *, input_tokens: int | None = None) -> str:
-        """The action's model: its override; else ``model_long`` for long actions (notes) and for
-        inputs longer than one chunk (they need a map-reduce, whose synthesis the larger model does
-        better; set MISTRAL_MODEL_LONG to MISTRAL_MODEL to opt out); else the default model."""
+        """The action's model: its override; else ``model_long`` for the actions whose prompt asks
+        for it (notes) and for inputs longer than one chunk (they need a map-reduce, whose synthesis
+        the larger model does better; set MISTRAL_MODEL_LONG to MISTRAL_MODEL to opt out); else the
+        default model."""
         if action in self.action_models:
             return self.action_models[action]
-        if action in self.long_actions or (input_tokens is not None and input_tokens > self.chunk_tokens):
+        if prompt_for(action).long_model or (input_tokens is not None and input_tokens > self.chunk_tokens):
             return self.model_long
         return self.model
 
@@ -105,54 +101,8 @@ class LLMSettings:
         """Tokens of document per call: the chunk size, capped so that prompt and answer fit the
         window with a margin (a transform's answer is as long as its input)."""
         room = self.context_window(model) - PROMPT_OVERHEAD_TOKENS
-        room = room // 2 if action in TRANSFORM_ACTIONS else room - OUTPUT_RESERVE_TOKENS
+        room = room // 2 if prompt_for(action).kind is TaskKind.TRANSFORM else room - OUTPUT_RESERVE_TOKENS
         return max(256, min(self.chunk_tokens, int(room * 0.9)))
 
     def limits(self) -> Limits:
         return Limits(requests_per_minute=self.requests_per_minute, tokens_per_minute=self.tokens_per_minute)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings:
-        """From MISTRAL_API_KEY (or MISTRAL_API_KEY_FILE), MISTRAL_SERVER_URL, MISTRAL_MODEL,
-        MISTRAL_MODEL_LONG, MISTRAL_CONTEXT_TOKENS, MISTRAL_CONTEXT_TOKENS_BY_MODEL ("m=32000,…"),
-        MISTRAL_TIMEOUT, SUITE_AI_ACTION_MODELS ("note=mistral-large-latest,…"), SUITE_AI_CHUNK_TOKENS,
-        SUITE_AI_MAX_INPUT_TOKENS, SUITE_AI_MAP_CONCURRENCY, SUITE_AI_MODEL_RPM, SUITE_AI_MODEL_TPM,
-        SUITE_AI_MODEL_LIMITS ("m=60/500000,…" requests/tokens per minute), REDIS_URL,
-        SUITE_AI_EXTRACTIVE_FALLBACK, SUITE_AI_PROMPT_LANG."""
-        env = os.environ if env is None else env
-        api_key = env.get("MISTRAL_API_KEY") or ""
-        if not api_key and env.get("MISTRAL_API_KEY_FILE"):
-            api_key = Path(env["MISTRAL_API_KEY_FILE"]).read_text().strip()
-        defaults = cls()
-
-        def number(name: str, default: int) -> int:
-            value = env.get(name)
-            return int(value) if value else default
-
-        def pairs(name: str) -> dict[str, str]:
-            items = (item.split("=", 1) for item in (env.get(name) or "").split(",") if "=" in item)
-            return {key.strip(): value.strip() for key, value in items}
-
-        limits: dict[str, Limits] = {}
-        for model, spec in pairs("SUITE_AI_MODEL_LIMITS").items():
-            rpm, _, tpm = spec.partition("/")
-            limits[model] = Limits(int(rpm or 0), int(tpm or 0))
-        return cls(
-            api_key=api_key,
-            server_url=env.get("MISTRAL_SERVER_URL") or None,
-            model=env.get("MISTRAL_MODEL") or defaults.model,
-            model_long=env.get("MISTRAL_MODEL_LONG") or defaults.model_long,
-            action_models=pairs("SUITE_AI_ACTION_MODELS"),
-            context_tokens=number("MISTRAL_CONTEXT_TOKENS", 0) or None,
-            context_tokens_by_model={k: int(v) for k, v in pairs("MISTRAL_CONTEXT_TOKENS_BY_MODEL").items()},
-            chunk_tokens=number("SUITE_AI_CHUNK_TOKENS", defaults.chunk_tokens),
-            max_input_tokens=number("SUITE_AI_MAX_INPUT_TOKENS", defaults.max_input_tokens),
-            map_concurrency=number("SUITE_AI_MAP_CONCURRENCY", defaults.map_concurrency),
-            requests_per_minute=number("SUITE_AI_MODEL_RPM", 0),
-            tokens_per_minute=number("SUITE_AI_MODEL_TPM", 0),
-            limits_by_model=limits,
-            redis_url=env.get("REDIS_URL") or None,
-            timeout_s=float(env.get("MISTRAL_TIMEOUT") or defaults.timeout_s),
-            extractive_fallback=(env.get("SUITE_AI_EXTRACTIVE_FALLBACK") or "").lower() in {"1", "true", "yes", "on"},
-            lang=env.get("SUITE_AI_PROMPT_LANG") or None,
-        )

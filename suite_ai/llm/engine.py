@@ -2,12 +2,14 @@
 hierarchically in document order.
 
 - A short input (at most one chunk) is one streamed call.
-- Synthesis actions (summarize, note) on a long input: every chunk is mapped in parallel (bounded
-  by ``Plan.max_parallel``), partial results are merged by neighbouring groups that fit one call
-  (each level at least halves their number: log depth, order kept), and one final call applies
-  the action to the ordered partials. Only that final call streams.
-- Transform actions (rephrase, translate, correct, …) on a long input: each chunk is transformed
-  and the results are concatenated in order, streamed as soon as the next chunk in order is ready.
+- Synthesis actions (summarize, note: ``TaskKind.SYNTHESIS`` in ``prompts.PROMPTS``) on a long
+  input: every chunk is mapped in parallel (bounded by ``Plan.max_parallel``), partial results are
+  merged by neighbouring groups that fit one call (each level at least halves their number: log
+  depth, order kept), and one final call applies the action to the ordered partials. Only that
+  final call streams.
+- Transform actions (rephrase, translate, …: ``TaskKind.TRANSFORM``) on a long input: each chunk
+  is transformed and the results are concatenated in order, streamed as soon as the next chunk in
+  order is ready.
 
 Every finished map/merge/reduce call is checkpointed through the caller's ``CheckpointStore``
 under a key made of its stage, index and a digest of its exact input, prompt version and model,
@@ -28,17 +30,11 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from suite_ai.llm.chunking import Chunk, SegmentLike, as_segments, chunk_segments
+from suite_ai.llm.chunking import Chunk, Segment, chunk_segments
 from suite_ai.llm.config import LLMSettings
 from suite_ai.llm.errors import INPUT_TOO_LARGE, Cancelled, ModelError
-from suite_ai.llm.gateway import ChatResult, Gateway
-from suite_ai.llm.prompts import (
-    SYNTHESIS_ACTIONS,
-    Prompt,
-    build_map_prompt,
-    build_prompt,
-    build_reduce_prompt,
-)
+from suite_ai.llm.gateway import Gateway
+from suite_ai.llm.prompts import Prompt, TaskKind, build_map_prompt, build_prompt, build_reduce_prompt, prompt_for
 from suite_ai.llm.ratelimit import RateLimiter
 from suite_ai.llm.tokens import CALIBRATION, count_tokens, estimate_tokens, fits
 from suite_ai.llm.usage import CallUsage, JobUsage
@@ -90,7 +86,7 @@ def _nothing(*args: Any) -> None:
 @dataclass
 class Callbacks:
     on_delta: Callable[[str], None] = _nothing  # streamed text of the final answer
-    on_call: Callable[[ChatResult, str], None] = _nothing  # each model call made (result, stage)
+    on_call: Callable[[CallUsage], None] = _nothing  # each model call made (not those answered from checkpoints)
     on_progress: Callable[[int, int], None] = _nothing  # (done, total) calls, checkpointed ones included
     should_cancel: Callable[[], bool] = lambda: False
 
@@ -123,13 +119,10 @@ def plan_for(settings: LLMSettings, action: str, input_tokens: int | None = None
 @dataclass
 class Outcome:
     text: str
-    calls: list[ChatResult] = field(default_factory=list)  # calls made by this run (checkpoints excluded)
-    reused: int = 0  # calls answered from checkpoints
     chunks: int = 1
     prompt_version: str = ""
-    usage: JobUsage = field(default_factory=JobUsage)
+    usage: JobUsage = field(default_factory=JobUsage)  # every call, those answered from checkpoints included
     first_delta_ms: int | None = None  # from run() to the first streamed delta
-    truncated: bool = False  # the final answer hit max_tokens / the window
     levels: int = 0  # intermediate merge levels
 
 
@@ -183,8 +176,6 @@ class LongInputEngine:
         cached = self.store.checkpoint_get(key) if checkpoint else None
         if cached is not None:
             self.outcome.usage.add(CallUsage(model=self.plan.model, stage=stage, index=index, reused=True))
-            with self._lock:
-                self.outcome.reused += 1
             if stream_to is not None:
                 self._on_first_delta(stream_to)(cached)
             self._advance()
@@ -206,14 +197,10 @@ class LongInputEngine:
             CALIBRATION.observe(self.plan.model, estimate, result.prompt_tokens)
         usage = result.usage(stage, index, self.plan.attempt)
         self.outcome.usage.add(usage)
-        with self._lock:
-            self.outcome.calls.append(result)
-        self.callbacks.on_call(result, stage)
+        self.callbacks.on_call(usage)
         if checkpoint:
             self.store.checkpoint_put(key, result.text, usage.to_dict())
         self._advance()
-        if stream_to is not None:
-            self.outcome.truncated = result.truncated
         return result.text
 
     def _advance(self, more_total: int = 0) -> None:
@@ -244,13 +231,13 @@ class LongInputEngine:
 
     # --- the plan ------------------------------------------------------------------------------
 
-    def run(self, action: str, segments: Sequence[SegmentLike], options: dict[str, Any] | None, plan: Plan) -> Outcome:
+    def run(self, action: str, segments: Sequence[Segment], options: dict[str, Any] | None, plan: Plan) -> Outcome:
         self.plan = plan
         self._started = time.monotonic()
         options = dict(options or {})
         if plan.lang and "lang" not in options:
             options["lang"] = plan.lang
-        items = as_segments(segments)
+        items = list(segments)
         text = "\n\n".join(s.text for s in items)
         budget = min(plan.chunk_tokens, plan.max_input_tokens)
         if len(text.encode("utf-8", "surrogatepass")) <= budget:  # fits for sure: no tokenizer needed
@@ -276,7 +263,7 @@ class LongInputEngine:
             self.outcome.prompt_version = prompt.version
             self._advance(more_total=1)
             self.outcome.text = self._call(prompt, "single", stream_to=self.callbacks.on_delta, checkpoint=False)
-        elif action in SYNTHESIS_ACTIONS:
+        elif prompt_for(action).kind is TaskKind.SYNTHESIS:
             self._map_reduce(action, chunks, options)
         else:
             self._map_concat(action, chunks, options)

@@ -14,7 +14,6 @@ which re-schedules itself after ``retry_delay(error, attempt)`` seconds, up to i
 | model_auth_failed     | 401, 403                                                    | no  |
 | model_not_found       | 404: unknown model or wrong server URL (no ``/v1`` suffix)  | no  |
 | model_bad_request     | any other 4xx (including 422)                               | no  |
-| model_not_configured  | no API key configured and no offline engine for the action  | no  |
 
 Messages are for people and never quote the document or the provider's raw body.
 """
@@ -22,7 +21,6 @@ Messages are for people and never quote the document or the provider's raw body.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from suite_ai.retrying import backoff_delay, parse_retry_after
 
@@ -34,21 +32,6 @@ INPUT_TOO_LARGE = "input_too_large"
 AUTH_FAILED = "model_auth_failed"
 NOT_FOUND = "model_not_found"
 BAD_REQUEST = "model_bad_request"
-NOT_CONFIGURED = "model_not_configured"
-
-CODES = frozenset(
-    {
-        RATE_LIMITED,
-        UNAVAILABLE,
-        TIMEOUT,
-        BAD_RESPONSE,
-        INPUT_TOO_LARGE,
-        AUTH_FAILED,
-        NOT_FOUND,
-        BAD_REQUEST,
-        NOT_CONFIGURED,
-    }
-)
 
 # How gateways word a context-length refusal (Mistral, vLLM, Albert/OpenAI-compatible).
 _CONTEXT_LENGTH_HINTS = (
@@ -91,14 +74,6 @@ class ModelError(Exception):
             f"ModelError({self.code!r}, retryable={self.retryable}, retry_after={self.retry_after}, "
             f"status={self.status})"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "retryable": self.retryable,
-            "retry_after": self.retry_after,
-        }
 
 
 class Cancelled(Exception):

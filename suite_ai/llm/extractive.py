@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from suite_ai.llm.chunking import SegmentLike, as_segments, split_sentences
+from suite_ai.llm.chunking import Segment, split_sentences
 
 VERSION = "extractive@textrank-2"
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -43,17 +43,6 @@ STOPWORDS = STOPWORDS_FR | STOPWORDS_EN
 MAX_SENTENCES = 3000  # beyond this, only the first sentences are ranked (quadratic graph)
 MAX_POSTINGS = 200  # a word in this many sentences says nothing about any of them
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_DECISION = re.compile(
-    r"\b(?:décid\w*|adopt\w*|approuv\w*|valid\w*|vot[ée]\w*|arrêt[ée]\w*|retenu\w*|"
-    r"decided?|decision|adopted|approved|agreed|resolved|voted)\b",
-    re.IGNORECASE,
-)
-_ACTION = re.compile(
-    r"\b(?:doit|doivent|devra|devront|chargée?s?\s+de|se charge\w*|à faire|d'ici|avant le|échéance|relancer|"
-    r"préparer|transmettre|organiser|will|must|to do|action item|"
-    r"by (?:monday|tuesday|wednesday|thursday|friday|the end))\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -70,14 +59,6 @@ def _stem(word: str) -> str:
 
 def _words(sentence: str) -> set[str]:
     return {_stem(w) for w in (m.group().lower() for m in WORD.finditer(sentence)) if w not in STOPWORDS and len(w) > 2}
-
-
-def language(text: str) -> str:
-    """fr or en, by stopword counts (the engine's instruction languages)."""
-    words = [m.group().lower() for m in WORD.finditer(text[:5000])]
-    french = sum(1 for w in words if w in STOPWORDS_FR and w not in STOPWORDS_EN)
-    english = sum(1 for w in words if w in STOPWORDS_EN and w not in STOPWORDS_FR)
-    return "en" if english > french else "fr"
 
 
 def rank(sentences: Sequence[str], damping: float = 0.85, iterations: int = 50, tolerance: float = 1e-6) -> list[float]:
@@ -126,11 +107,11 @@ def rank(sentences: Sequence[str], damping: float = 0.85, iterations: int = 50, 
     return scores
 
 
-def candidates(segments: Sequence[SegmentLike]) -> list[tuple[str, str | None]]:
+def candidates(segments: Sequence[Segment]) -> list[tuple[str, str | None]]:
     """Statements of the document: sentences of its paragraphs and list items (headings, code and
     tables are structure, not statements), with their block id."""
     found: list[tuple[str, str | None]] = []
-    for segment in as_segments(segments):
+    for segment in segments:
         text = segment.text.strip()
         if not text or text.startswith(("#", "```", "|", ">")):
             continue
@@ -141,7 +122,7 @@ def candidates(segments: Sequence[SegmentLike]) -> list[tuple[str, str | None]]:
     return found[:MAX_SENTENCES]
 
 
-def extract(segments: Sequence[SegmentLike], max_sentences: int | None = None) -> list[Extract]:
+def extract(segments: Sequence[Segment], max_sentences: int | None = None) -> list[Extract]:
     """The most central sentences, in document order."""
     found = candidates(segments)
     if not found:
@@ -152,44 +133,6 @@ def extract(segments: Sequence[SegmentLike], max_sentences: int | None = None) -
     return [Extract(found[i][0], found[i][1], i, scores[i]) for i in sorted(best)]
 
 
-def summarize(segments: Sequence[SegmentLike], max_sentences: int | None = None) -> str:
+def summarize(segments: Sequence[Segment], max_sentences: int | None = None) -> str:
     """The most central sentences, in document order, as a markdown list."""
     return "\n".join(f"- {e.sentence}" for e in extract(segments, max_sentences))
-
-
-_NOTE_HEADINGS = {
-    "fr": ("Note de synthèse", "Points clés", "Décisions", "Actions",
-           "Note extractive : phrases du document choisies automatiquement, sans modèle de langue."),
-    "en": ("Summary note", "Key points", "Decisions", "Actions",
-           "Extractive note: sentences of the document picked automatically, without a language model."),
-}  # fmt: skip
-
-
-def extractive_note(segments: Sequence[SegmentLike], title: str | None = None, max_points: int | None = None) -> str:
-    """A structured note without a model: title, key points, decisions and actions, each a sentence of
-    the document ending with the ``[§n]`` reference of its block (blocks with an id numbered 1, 2, …
-    in document order, as the model's note input numbers them)."""
-    items = as_segments(segments)
-    numbers: dict[str, int] = {}
-    for segment in items:
-        if segment.block_id and segment.block_id not in numbers:
-            numbers[segment.block_id] = len(numbers) + 1
-    lang = language(" ".join(s.text for s in items[:50]))
-    default_title, key_points, decisions_title, actions_title, disclaimer = _NOTE_HEADINGS[lang]
-    heading = next((s.text.lstrip("#").strip() for s in items if s.text.lstrip().startswith("#")), None)
-    picked = extract(items, max_points)
-    found = candidates(items)
-    scores_by_position = {e.position: e for e in picked}
-
-    def cite(sentence: str, block_id: str | None) -> str:
-        return f"- {sentence}" + (f" [§{numbers[block_id]}]" if block_id in numbers else "")
-
-    decisions = [cite(s, b) for s, b in found if _DECISION.search(s)][:10]
-    actions = [cite(s, b) for s, b in found if _ACTION.search(s)][:10]
-    lines = [f"# {title or heading or default_title}", "", f"> {disclaimer}", "", f"## {key_points}", ""]
-    lines += [cite(e.sentence, e.block_id) for e in scores_by_position.values()]
-    if decisions:
-        lines += ["", f"## {decisions_title}", "", *decisions]
-    if actions:
-        lines += ["", f"## {actions_title}", "", *actions]
-    return "\n".join(lines)

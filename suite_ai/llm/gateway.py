@@ -1,5 +1,5 @@
-"""The Mistral gateway: the official ``mistralai`` SDK (3.x), sync and async, JSON and streaming,
-against Mistral's API or any Mistral-compatible ``server_url`` (Albert API, vLLM).
+"""The Mistral gateway: the official ``mistralai`` SDK (3.x), streaming, against Mistral's API or
+any Mistral-compatible ``server_url`` (Albert API, vLLM).
 
 One client per process and configuration (``get_gateway``), shared by every thread: a worker runs
 hundreds of jobs in threads, each waiting on a model call, so its connections are sized for that
@@ -7,21 +7,16 @@ hundreds of jobs in threads, each waiting on a model call, so its connections ar
 small pools, one per group of threads (``_ThreadShardedTransport``). Its timeouts are explicit
 (``timeout_s`` between bytes, ``connect_timeout_s``). The SDK's own retries stay off:
 every failure is raised at once as a classified ``ModelError`` and the caller re-schedules.
-
-Async calls use one client per event loop (a pooled connection is bound to the loop that opened
-it; reusing one client across ``asyncio.run`` calls fails with "Event loop is closed").
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import os
 import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,11 +62,6 @@ class ChatResult:
     ttft_ms: int | None  # time to the first content delta (JSON calls: the whole latency)
     finish_reason: str  # stop | length | model_length | tool_calls …
     usage_estimated: bool = False  # the gateway reported no usage (some vLLM streams): estimated
-
-    @property
-    def truncated(self) -> bool:
-        """The answer stopped at ``max_tokens`` or the window, not because it was complete."""
-        return self.finish_reason in ("length", "model_length")
 
     def usage(self, stage: str = "single", index: int = 0, attempts: int = 1) -> CallUsage:
         return CallUsage(
@@ -188,42 +178,11 @@ class _ReusableStream(httpx2.SyncByteStream):
         self._inner.close()
 
 
-class _ReusableAsyncStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream) -> None:
-        self._inner = inner
-        self._iterator: AsyncIterator[bytes] | None = None
-        self.complete = False
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        self._iterator = self._inner.__aiter__()
-        return self._iterator
-
-    async def aclose(self) -> None:
-        if self.complete and self._iterator is not None:
-            drained = 0
-            try:
-                async for chunk in self._iterator:
-                    drained += len(chunk)
-                    if drained > _DRAIN_LIMIT:
-                        break
-            except httpx2.HTTPError:
-                pass
-        await self._inner.aclose()
-
-
 class _Client(httpx2.Client):
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         response = super().send(request, **kwargs)
         if kwargs.get("stream") and isinstance(response.stream, httpx2.SyncByteStream):
             response.stream = _ReusableStream(response.stream)
-        return response
-
-
-class _AsyncClient(httpx2.AsyncClient):
-    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
-        response = await super().send(request, **kwargs)
-        if kwargs.get("stream") and isinstance(response.stream, httpx2.AsyncByteStream):
-            response.stream = _ReusableAsyncStream(response.stream)
         return response
 
 
@@ -265,7 +224,7 @@ class _ThreadShardedTransport(httpx2.BaseTransport):
 
 def _mark_complete(stream: Any) -> None:
     body = getattr(getattr(stream, "response", None), "stream", None)
-    if isinstance(body, _ReusableStream | _ReusableAsyncStream):
+    if isinstance(body, _ReusableStream):
         body.complete = True
 
 
@@ -281,26 +240,12 @@ class Gateway:
         self.transport = _ThreadShardedTransport(settings.max_connections)
         # ``limits`` still sizes the pools of proxies taken from the environment (HTTPS_PROXY).
         self.http = _Client(follow_redirects=True, timeout=self._timeout, transport=self.transport, limits=self._limits)
-        self.client = self._sdk(client=self.http)
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mistral] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-    def _sdk(self, **clients: Any) -> Mistral:
-        return Mistral(
-            api_key=self.settings.api_key,
-            server_url=self.settings.server_url or None,
-            timeout_ms=int(self.settings.timeout_s * 1000),  # the SDK applies its own 300 s otherwise
-            **clients,
+        self.client = Mistral(
+            api_key=settings.api_key,
+            server_url=settings.server_url or None,
+            timeout_ms=int(settings.timeout_s * 1000),  # the SDK applies its own 300 s otherwise
+            client=self.http,
         )
-
-    def _async_client(self) -> Mistral:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            client = self._async.get(loop)
-            if client is None:
-                http = _AsyncClient(follow_redirects=True, timeout=self._timeout, limits=self._limits)
-                client = self._async[loop] = self._sdk(client=self.http, async_client=http)
-            return client
 
     def _arguments(
         self,
@@ -321,8 +266,6 @@ class Gateway:
         if timeout_s is not None:
             arguments["timeout_ms"] = int(timeout_s * 1000)
         return arguments
-
-    # --- sync ----------------------------------------------------------------------------------
 
     def stream_chat(
         self,
@@ -365,126 +308,10 @@ class Gateway:
                 state.check_deadline(deadline_s)
         return state.result()
 
-    def chat(
-        self,
-        messages: Messages,
-        *,
-        model: str,
-        temperature: float | None = _DEFAULT,
-        max_tokens: int | None = None,
-        timeout_s: float | None = None,
-        **extra: Any,
-    ) -> ChatResult:
-        """One JSON (non-streamed) completion."""
-        started = time.monotonic()
-        try:
-            response = self.client.chat.complete(
-                **self._arguments(
-                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
-                )
-            )
-        except _TRANSPORT_ERRORS as error:
-            raise classify_exception(error) from None
-        return _json_result(response, model, messages, started)
-
-    # --- async ---------------------------------------------------------------------------------
-
-    async def astream_chat(
-        self,
-        messages: Messages,
-        *,
-        model: str,
-        on_delta: Callable[[str], None],
-        temperature: float | None = _DEFAULT,
-        max_tokens: int | None = None,
-        timeout_s: float | None = None,
-        deadline_s: float | None = None,
-        **extra: Any,
-    ) -> ChatResult:
-        state = _Stream(model, messages)
-        client = self._async_client()
-        try:
-            stream = await client.chat.stream_async(
-                **self._arguments(
-                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
-                )
-            )
-        except _TRANSPORT_ERRORS as error:
-            raise classify_exception(error) from None
-        async with stream:
-            events = stream.__aiter__()
-            while True:
-                try:
-                    event = await events.__anext__()
-                except StopAsyncIteration:
-                    break
-                except _TRANSPORT_ERRORS as error:
-                    raise classify_exception(error) from None
-                delta = state.feed(event.data)
-                if delta:
-                    on_delta(delta)
-                if state.finish:
-                    _mark_complete(stream)
-                state.check_deadline(deadline_s)
-        return state.result()
-
-    async def achat(
-        self,
-        messages: Messages,
-        *,
-        model: str,
-        temperature: float | None = _DEFAULT,
-        max_tokens: int | None = None,
-        timeout_s: float | None = None,
-        **extra: Any,
-    ) -> ChatResult:
-        started = time.monotonic()
-        client = self._async_client()
-        try:
-            response = await client.chat.complete_async(
-                **self._arguments(
-                    model, messages, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s, extra=extra
-                )
-            )
-        except _TRANSPORT_ERRORS as error:
-            raise classify_exception(error) from None
-        return _json_result(response, model, messages, started)
-
     # --- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
         self.http.close()
-
-    async def aclose(self) -> None:
-        """Close the current loop's async client."""
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None and client.sdk_configuration.async_client is not None:
-            await client.sdk_configuration.async_client.aclose()
-
-
-def _json_result(response: Any, model: str, messages: Messages, started: float) -> ChatResult:
-    if not response.choices:
-        raise ModelError("model_bad_response", "The model service sent an empty answer.", retryable=True)
-    choice = response.choices[0]
-    finish = str(choice.finish_reason or "")
-    if finish == "error":
-        raise ModelError(UNAVAILABLE, "The model stopped with an error.", retryable=True)
-    text = _text_of(choice.message.content if choice.message is not None else "")
-    usage = response.usage
-    estimated = not (usage and usage.prompt_tokens)
-    latency = round((time.monotonic() - started) * 1000)
-    return ChatResult(
-        text=text,
-        model=response.model or model,
-        prompt_tokens=(usage.prompt_tokens or 0)
-        if not estimated
-        else sum(approximate_tokens(m["content"]) for m in messages),
-        completion_tokens=(usage.completion_tokens or 0) if not estimated else approximate_tokens(text),
-        latency_ms=latency,
-        ttft_ms=latency,
-        finish_reason=finish,
-        usage_estimated=estimated,
-    )
 
 
 _gateways: dict[tuple[object, ...], Gateway] = {}

@@ -20,29 +20,53 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from suite_ai.llm.languages import LANGUAGES, language_name
 
 VERSION = "2026-11-28.2"
-# Bump one entry when its template changes; each action's version is recorded on its jobs.
-PROMPT_VERSIONS: dict[str, str] = {
-    name: VERSION
-    for name in (
-        "summarize", "rephrase", "correct", "simplify", "formal", "shorten", "expand", "translate", "custom", "note",
-        "summarize.map", "note.map", "summarize.merge", "note.merge", "summarize.reduce", "note.reduce",
-    )
-}  # fmt: skip
-PROMPTS_VERSION = VERSION  # older name
 LANGS = ("fr", "en")
-ACTIONS = ("summarize", "rephrase", "correct", "simplify", "formal", "shorten", "expand", "translate", "custom", "note")
-# Actions whose result is about the whole document: long inputs are mapped, then reduced.
-SYNTHESIS_ACTIONS = frozenset({"summarize", "note"})
 INSTRUCTION_MAX_CHARS = 2000
 
 
 class PromptError(ValueError):
     """An unknown action or a missing/invalid option (a caller's mistake, not a model failure)."""
+
+
+class TaskKind(StrEnum):
+    """What an action does with its text, which decides how a long input is split and reduced."""
+
+    # About the whole document (a summary, a note): chunks are mapped, then reduced into one answer.
+    SYNTHESIS = "synthesis"
+    # The text itself, rewritten: chunks are transformed and concatenated, each answer as long as its chunk.
+    TRANSFORM = "transform"
+
+
+@dataclass(frozen=True)
+class ActionPrompt:
+    """How the model is asked to do one action, in each language of the instructions.
+
+    ``task`` may name the options it needs: ``{language}`` (translate) and ``{instruction}``
+    (custom). A synthesis also has a ``map`` instruction for one chunk of a long document."""
+
+    kind: TaskKind
+    task: Mapping[str, str]
+    map: Mapping[str, str] | None = None
+    # False when the task itself says which language to answer in (a translation, a note).
+    keeps_language: bool = True
+    # A note of a whole document is the hardest task: it is served by the long model (MISTRAL_MODEL_LONG).
+    long_model: bool = False
+    # Bump it when this action's templates change: it is recorded on each job and is part of every
+    # checkpoint key, so partial results of the old template are never reused.
+    version: str = VERSION
+
+    def __post_init__(self) -> None:
+        if set(self.task) != set(LANGS) or (self.map is not None and set(self.map) != set(LANGS)):
+            raise ValueError(f"a prompt needs one template per language ({', '.join(LANGS)})")
+        if (self.map is not None) != (self.kind is TaskKind.SYNTHESIS):
+            raise ValueError("a synthesis, and only a synthesis, has a map template")
 
 
 _COMMON = {
@@ -66,93 +90,151 @@ _KEEP_LANGUAGE = {
     "en": "Answer in the language of the text. Keep its structure (headings, lists, tables) and its links.",
 }
 
-_TASKS: dict[str, dict[str, str]] = {
-    "fr": {
-        "summarize": "Résume le texte : l'essentiel en quelques phrases ou puces, sans rien inventer.",
-        "rephrase": "Reformule le texte avec d'autres mots, sans changer le sens ni la mise en forme.",
-        "correct": "Corrige l'orthographe, la grammaire et la ponctuation du texte. Ne change rien d'autre.",
-        "simplify": (
-            "Réécris le texte en langage clair, dans l'esprit du FALC (facile à lire et à comprendre) : "
-            "phrases courtes, mots courants, une idée par phrase, sans perdre d'information."
-        ),
-        "formal": "Réécris le texte dans un registre administratif soutenu et courtois, sans changer le fond.",
-        "shorten": "Raccourcis le texte d'environ moitié en gardant toutes les informations importantes.",
-        "expand": "Développe le texte : explicite et structure les idées, sans inventer de faits.",
-        "translate": (
-            "Traduis le texte en {language}. Garde exactement la structure et la mise en forme ; "
-            "ne traduis ni les liens, ni le code, ni les références [§n]."
-        ),
-        "custom": "Applique au texte la consigne suivante de l'utilisateur : « {instruction} »",
-        "note": (
-            "Rédige une note de synthèse structurée du document, dans la langue du document, au format :\n"
-            "# <un titre court et explicite>\n"
-            "## Résumé — quelques phrases\n"
-            "## Points clés — une liste à puces\n"
-            "## Décisions — une liste à puces\n"
-            "## Actions — une liste à puces « **responsable** : action (échéance) », le responsable "
-            "seulement quand le texte le nomme\n"
-            "Traduis ces intitulés si le document n'est pas en français. Omets une section vide. "
-            "Chaque bloc source est précédé d'une référence [§n] : termine chaque point par la ou les "
-            "références des blocs dont il provient, par exemple [§3] ou [§3][§7]. N'invente aucune référence."
-        ),
-    },
-    "en": {
-        "summarize": "Summarize the text: the essentials in a few sentences or bullets, inventing nothing.",
-        "rephrase": "Rephrase the text in other words, without changing its meaning or its formatting.",
-        "correct": "Fix the spelling, grammar and punctuation of the text. Change nothing else.",
-        "simplify": (
-            "Rewrite the text in plain language, in the spirit of Easy-to-Read (FALC): short sentences, "
-            "common words, one idea per sentence, losing no information."
-        ),
-        "formal": "Rewrite the text in a formal, courteous administrative register, without changing its substance.",
-        "shorten": "Shorten the text by about half, keeping every important piece of information.",
-        "expand": "Expand the text: make the ideas explicit and structured, without inventing facts.",
-        "translate": (
-            "Translate the text into {language}. Keep exactly the same structure and formatting; "
-            "do not translate links, code or [§n] references."
-        ),
-        "custom": "Apply the following instruction from the user to the text: “{instruction}”",
-        "note": (
-            "Write a structured summary note of the document, in the document's language, as:\n"
-            "# <a short, explicit title>\n"
-            "## Summary — a few sentences\n"
-            "## Key points — a bulleted list\n"
-            "## Decisions — a bulleted list\n"
-            "## Actions — a bulleted list “**owner**: action (deadline)”, with the owner only when the "
-            "text names one\n"
-            "Translate these headings into the document's language. Leave out an empty section. "
-            "Each source block is preceded by a reference [§n]: end every point with the reference(s) of "
-            "the blocks it comes from, e.g. [§3] or [§3][§7]. Never invent a reference."
-        ),
-    },
-}
+# The library's one list of actions: every other list (synthesis or transform, the long model's
+# actions, the valid keys of SUITE_AI_ACTION_MODELS) is derived from it.
+PROMPTS: Mapping[str, ActionPrompt] = MappingProxyType({
+    "summarize": ActionPrompt(
+        TaskKind.SYNTHESIS,
+        task={
+            "fr": "Résume le texte : l'essentiel en quelques phrases ou puces, sans rien inventer.",
+            "en": "Summarize the text: the essentials in a few sentences or bullets, inventing nothing.",
+        },
+        map={
+            "fr": (
+                "Ce texte est une partie ({position}) d'un document plus long{where}. Résume-la fidèlement, "
+                "en au plus un cinquième de sa longueur : faits, chiffres, décisions et noms importants, "
+                "sans introduction ni conclusion."
+            ),
+            "en": (
+                "This text is one part ({position}) of a longer document{where}. Summarize it faithfully, in at "
+                "most a fifth of its length: important facts, figures, decisions and names, with no "
+                "introduction or conclusion."
+            ),
+        },
+    ),
+    "rephrase": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Reformule le texte avec d'autres mots, sans changer le sens ni la mise en forme.",
+            "en": "Rephrase the text in other words, without changing its meaning or its formatting.",
+        },
+    ),
+    "correct": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Corrige l'orthographe, la grammaire et la ponctuation du texte. Ne change rien d'autre.",
+            "en": "Fix the spelling, grammar and punctuation of the text. Change nothing else.",
+        },
+    ),
+    "simplify": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": (
+                "Réécris le texte en langage clair, dans l'esprit du FALC (facile à lire et à comprendre) : "
+                "phrases courtes, mots courants, une idée par phrase, sans perdre d'information."
+            ),
+            "en": (
+                "Rewrite the text in plain language, in the spirit of Easy-to-Read (FALC): short sentences, "
+                "common words, one idea per sentence, losing no information."
+            ),
+        },
+    ),
+    "formal": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Réécris le texte dans un registre administratif soutenu et courtois, sans changer le fond.",
+            "en": "Rewrite the text in a formal, courteous administrative register, without changing its substance.",
+        },
+    ),
+    "shorten": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Raccourcis le texte d'environ moitié en gardant toutes les informations importantes.",
+            "en": "Shorten the text by about half, keeping every important piece of information.",
+        },
+    ),
+    "expand": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Développe le texte : explicite et structure les idées, sans inventer de faits.",
+            "en": "Expand the text: make the ideas explicit and structured, without inventing facts.",
+        },
+    ),
+    "translate": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": (
+                "Traduis le texte en {language}. Garde exactement la structure et la mise en forme ; "
+                "ne traduis ni les liens, ni le code, ni les références [§n]."
+            ),
+            "en": (
+                "Translate the text into {language}. Keep exactly the same structure and formatting; "
+                "do not translate links, code or [§n] references."
+            ),
+        },
+        keeps_language=False,
+    ),
+    "custom": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Applique au texte la consigne suivante de l'utilisateur : « {instruction} »",
+            "en": "Apply the following instruction from the user to the text: “{instruction}”",
+        },
+    ),
+    "note": ActionPrompt(
+        TaskKind.SYNTHESIS,
+        task={
+            "fr": (
+                "Rédige une note de synthèse structurée du document, dans la langue du document, au format :\n"
+                "# <un titre court et explicite>\n"
+                "## Résumé — quelques phrases\n"
+                "## Points clés — une liste à puces\n"
+                "## Décisions — une liste à puces\n"
+                "## Actions — une liste à puces « **responsable** : action (échéance) », le responsable "
+                "seulement quand le texte le nomme\n"
+                "Traduis ces intitulés si le document n'est pas en français. Omets une section vide. "
+                "Chaque bloc source est précédé d'une référence [§n] : termine chaque point par la ou les "
+                "références des blocs dont il provient, par exemple [§3] ou [§3][§7]. N'invente aucune référence."
+            ),
+            "en": (
+                "Write a structured summary note of the document, in the document's language, as:\n"
+                "# <a short, explicit title>\n"
+                "## Summary — a few sentences\n"
+                "## Key points — a bulleted list\n"
+                "## Decisions — a bulleted list\n"
+                "## Actions — a bulleted list “**owner**: action (deadline)”, with the owner only when the "
+                "text names one\n"
+                "Translate these headings into the document's language. Leave out an empty section. "
+                "Each source block is preceded by a reference [§n]: end every point with the reference(s) of "
+                "the blocks it comes from, e.g. [§3] or [§3][§7]. Never invent a reference."
+            ),
+        },
+        map={
+            "fr": (
+                "Ce texte est une partie ({position}) d'un document plus long{where}. Extrais-en, sous forme de "
+                "puces : les points clés, les décisions, les actions (avec leur responsable si le texte le nomme). "
+                "Termine chaque puce par la ou les références [§n] des blocs dont elle provient."
+            ),
+            "en": (
+                "This text is one part ({position}) of a longer document{where}. Extract as bullets: the key "
+                "points, the decisions, the actions (with their owner when the text names one). End every "
+                "bullet with the [§n] reference(s) of the blocks it comes from."
+            ),
+        },
+        keeps_language=False,
+        long_model=True,
+    ),
+})  # fmt: skip
 
-_MAP: dict[str, dict[str, str]] = {
-    "fr": {
-        "summarize": (
-            "Ce texte est une partie ({position}) d'un document plus long{where}. Résume-la fidèlement, "
-            "en au plus un cinquième de sa longueur : faits, chiffres, décisions et noms importants, "
-            "sans introduction ni conclusion."
-        ),
-        "note": (
-            "Ce texte est une partie ({position}) d'un document plus long{where}. Extrais-en, sous forme de "
-            "puces : les points clés, les décisions, les actions (avec leur responsable si le texte le nomme). "
-            "Termine chaque puce par la ou les références [§n] des blocs dont elle provient."
-        ),
-    },
-    "en": {
-        "summarize": (
-            "This text is one part ({position}) of a longer document{where}. Summarize it faithfully, in at "
-            "most a fifth of its length: important facts, figures, decisions and names, with no "
-            "introduction or conclusion."
-        ),
-        "note": (
-            "This text is one part ({position}) of a longer document{where}. Extract as bullets: the key "
-            "points, the decisions, the actions (with their owner when the text names one). End every "
-            "bullet with the [§n] reference(s) of the blocks it comes from."
-        ),
-    },
-}
+
+def prompt_for(action: str) -> ActionPrompt:
+    """The action's prompt; ``PromptError`` for an action the library does not know."""
+    prompt = PROMPTS.get(action)
+    if prompt is None:
+        raise PromptError(f"unknown action {action!r}")
+    return prompt
+
+
 _WHERE = {"fr": " (section : {path})", "en": " (section: {path})"}
 _MERGE = {
     "fr": (
@@ -187,9 +269,7 @@ _REMINDER = {
 @dataclass(frozen=True)
 class Prompt:
     messages: list[dict[str, str]]
-    version: str
-    action: str = ""
-    stage: str = "single"  # single | map | merge | reduce
+    version: str  # e.g. "note.map@2026-11-28.2": the action, the stage and its template's version
 
 
 def document_tag(text: str) -> str:
@@ -225,22 +305,23 @@ def _lang(options: Mapping[str, Any] | None, lang: str | None, text: str = "") -
 
 
 def _task(action: str, options: Mapping[str, Any], lang: str) -> str:
-    if action not in _TASKS[lang]:
-        raise PromptError(f"unknown action {action!r}")
-    task = _TASKS[lang][action]
-    if action == "translate":
+    prompt = prompt_for(action)
+    template = prompt.task[lang]
+    values: dict[str, str] = {}
+    if "{language}" in template:
         code = options.get("language")
         if not code or code not in LANGUAGES:
-            raise PromptError("translate needs a 'language' option: an ISO 639-1 code from the catalogue")
-        task = task.format(language=language_name(str(code)))
-    elif action == "custom":
+            raise PromptError(f"{action} needs a 'language' option: an ISO 639-1 code from the catalogue")
+        values["language"] = language_name(str(code))
+    if "{instruction}" in template:
         # The owner's instruction, quoted: its own quotes and tags cannot break out of the quotation.
         instruction = re.sub(r"</?document-[^>]*>", " ", str(options.get("instruction") or ""))
         instruction = re.sub(r"\s+", " ", instruction).strip()[:INSTRUCTION_MAX_CHARS]
         if not instruction:
-            raise PromptError("custom needs an 'instruction' option")
-        task = task.format(instruction=instruction.replace("»", '"').replace("”", '"'))
-    if action not in ("translate", "note"):
+            raise PromptError(f"{action} needs an 'instruction' option")
+        values["instruction"] = instruction.replace("»", '"').replace("”", '"')
+    task = template.format(**values) if values else template
+    if prompt.keeps_language:
         task += " " + _KEEP_LANGUAGE[lang]
     return task
 
@@ -253,20 +334,19 @@ def _messages(system: str, user: str, tag: str, lang: str, task: str) -> list[di
     ]
 
 
+def _over(text: str, task: str, lang: str, version: str) -> Prompt:
+    """``task`` applied to one delimited ``text``."""
+    system = f"{_COMMON[lang]}\n\n{task}"
+    return Prompt(messages=_messages(system, delimit(text), document_tag(text), lang, task), version=version)
+
+
 def build_prompt(
     action: str, text: str, options: Mapping[str, Any] | None = None, *, lang: str | None = None
 ) -> Prompt:
     """The single-call prompt of ``action`` over ``text`` (options: ``lang``, ``language``, ``instruction``)."""
     options = options or {}
     lang = _lang(options, lang, text)
-    task = _task(action, options, lang)
-    tag = document_tag(text)
-    system = f"{_COMMON[lang]}\n\n{task}"
-    return Prompt(
-        messages=_messages(system, delimit(text), tag, lang, task),
-        version=f"{action}@{PROMPT_VERSIONS[action]}",
-        action=action,
-    )
+    return _over(text, _task(action, options, lang), lang, f"{action}@{prompt_for(action).version}")
 
 
 # --- Long documents: map over chunks, then reduce -------------------------------------------------
@@ -283,19 +363,14 @@ def build_map_prompt(
 ) -> Prompt:
     """One chunk of a synthesis action; ``context``: the headings the chunk sits under."""
     lang = _lang(options, lang, text)
-    if action not in _MAP[lang]:
-        raise PromptError(f"{action!r} has no map prompt (only {', '.join(sorted(SYNTHESIS_ACTIONS))})")
+    prompt = prompt_for(action)
+    if prompt.map is None:
+        synthesis = sorted(name for name, known in PROMPTS.items() if known.kind is TaskKind.SYNTHESIS)
+        raise PromptError(f"{action!r} has no map prompt (only {', '.join(synthesis)})")
     where = _WHERE[lang].format(path=" > ".join(context)) if context else ""
     place = f"{position[0] + 1}/{position[1]}" if position else "…"
-    task = _MAP[lang][action].format(where=where, position=place) + " " + _KEEP_LANGUAGE[lang].split(".")[0] + "."
-    tag = document_tag(text)
-    system = f"{_COMMON[lang]}\n\n{task}"
-    return Prompt(
-        messages=_messages(system, delimit(text), tag, lang, task),
-        version=f"{action}.map@{PROMPT_VERSIONS[action + '.map']}",
-        action=action,
-        stage="map",
-    )
+    task = prompt.map[lang].format(where=where, position=place) + " " + _KEEP_LANGUAGE[lang].split(".")[0] + "."
+    return _over(text, task, lang, f"{action}.map@{prompt.version}")
 
 
 def build_reduce_prompt(
@@ -319,15 +394,12 @@ def build_reduce_prompt(
     if final:
         task = _task(action, options, lang)
         system = f"{system_common}\n\n{_REDUCE[lang]}\n\n{task}"
-        stage, key = "reduce", f"{action}.reduce"
+        stage = "reduce"
     else:
         task = _MERGE[lang]
         system = f"{system_common}\n\n{task}"
-        stage, key = "merge", f"{action}.merge"
-    version = PROMPT_VERSIONS.get(key, VERSION)
+        stage = "merge"
     return Prompt(
         messages=_messages(system, joined, "document-…", lang, task),
-        version=f"{key}@{version}",
-        action=action,
-        stage=stage,
+        version=f"{action}.{stage}@{prompt_for(action).version}",
     )

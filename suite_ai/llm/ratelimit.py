@@ -7,8 +7,8 @@ no window of one period holds more than the configured requests or tokens. That 
 way the provider counts (fixed window, sliding window or bucket), so our calls never draw a 429
 for a rate we were told.
 
-``acquire(model, tokens)`` never sleeps: it grants (returns 0) or debits nothing and answers how
-long to wait, so a Celery task can re-schedule itself instead of holding a thread.
+``try_acquire(model, tokens)`` never sleeps: it grants, or debits nothing and answers how long to
+wait, so a Celery task can re-schedule itself instead of holding a thread.
 ``acquire_within`` is the blocking variant with a bounded wait, for the calls a job fans out.
 Without Redis (the embedded mode), or while Redis is unreachable, the same log lives in the
 process.
@@ -197,10 +197,6 @@ class RateLimiter:
             log = self._local.setdefault(model, _LocalLog())
             wait = log.try_acquire(limits, cost, now)
         return Grant(wait <= 0, max(0.0, wait), now)
-
-    def acquire(self, model: str, tokens: int) -> float:
-        """0 when granted (and debited); otherwise the seconds to wait, nothing debited."""
-        return self.try_acquire(model, tokens).wait
 
     def acquire_within(
         self, model: str, tokens: int, max_wait: float, should_cancel: Callable[[], bool] | None = None

@@ -1,18 +1,17 @@
 """Token counting offline, with the tekken tokenizer that mistral-common ships (nothing downloaded).
 
 ``count_tokens`` is exact for the bundled tekken (``MistralTokenizer.v3(is_tekken=True)``), loaded
-lazily once per process (≈0.7 s, ≈110 MB; thread-safe) and then ≈0.11 ms per 1,000 characters.
-For models whose exact tokenizer is not bundled (newer Mistral models, Albert's) it is a close
-estimate in the same family, which ``Calibration`` corrects with the ``usage`` the API reports.
+lazily once per process and only when a text is long enough to need it, because loading it takes
+noticeable time and memory (thread-safe). For models whose exact tokenizer is not bundled (newer
+Mistral models, Albert's) it is a close estimate in the same family, which ``Calibration``
+corrects with the ``usage`` the API reports.
 
-``estimate_tokens`` is free (no tokenizer): ``ceil(chars / 3.5)``. Measured against tekken
-(``tests/llm/data/fr_prose.txt``, 3,459 characters of French administrative prose, 761 tokens:
-4.55 characters and 1.41 tokens per word): the estimate is **+30 %** over on the whole text and
-between **+21 % and +41 %** per paragraph, so it errs on the safe side for prose (English:
-4.6 characters/token, +32 %). It *under*-estimates text dense in digits and symbols — a markdown
-table of figures is 1.5 characters/token (−56 %), URLs and code 1.7 (−51 %), Chinese 1.2 (−65 %)
-— so decisions that must not overflow use ``fits`` (exact beyond a bound that is safe for any
-text) rather than the estimate alone.
+``estimate_tokens`` is free (no tokenizer): ``ceil(chars / 3.5)``, a ratio chosen below what
+tekken gives for French and English prose so that the estimate errs high there (the error on the
+test corpus is checked by tests/llm/test_text.py). Text dense in digits, symbols, code or
+non-Latin scripts has far fewer characters per token and is *under*-estimated, so decisions that
+must not overflow use ``fits`` (exact beyond a bound that is safe for any text) rather than the
+estimate alone.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ import math
 import threading
 from typing import Any
 
-CHARS_PER_TOKEN_ESTIMATE = 3.5  # conservative for prose; see the measurements above
-CHARS_PER_TOKEN_FRENCH = 4.55  # measured: tekken on French prose
+CHARS_PER_TOKEN_ESTIMATE = 3.5  # below prose's ratio, so that the free estimate errs high on prose
+CHARS_PER_TOKEN_FRENCH = 4.55  # tekken's ratio on French prose, so that accounting without usage is unbiased
 
 _lock = threading.Lock()
-_loaded: dict[str, Any] = {}  # "chat": MistralTokenizer, "text": its raw tekken tokenizer
+_loaded: dict[str, Any] = {}  # "text": the raw tekken tokenizer, once loaded
 
 
 def _load() -> Any:
@@ -35,15 +34,9 @@ def _load() -> Any:
             if "text" not in _loaded:
                 from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
-                chat = MistralTokenizer.v3(is_tekken=True)
-                _loaded["chat"] = chat
-                _loaded["text"] = chat.instruct_tokenizer.tokenizer
+                _loaded["text"] = MistralTokenizer.v3(is_tekken=True).instruct_tokenizer.tokenizer
             tokenizer = _loaded["text"]
     return tokenizer
-
-
-def tokenizer_loaded() -> bool:
-    return "text" in _loaded
 
 
 def count_tokens(text: str) -> int:
@@ -53,26 +46,14 @@ def count_tokens(text: str) -> int:
     return len(_load().encode(text, bos=False, eos=False))
 
 
-def count_chat_tokens(messages: list[dict[str, str]]) -> int:
-    """Tokens of a whole chat request as the model sees it (control tokens included; ≈ +3 per
-    exchange over the sum of the texts)."""
-    from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, UserMessage
-    from mistral_common.protocol.instruct.request import ChatCompletionRequest
-
-    _load()
-    kinds = {"system": SystemMessage, "user": UserMessage, "assistant": AssistantMessage}
-    request = ChatCompletionRequest(messages=[kinds[m["role"]](content=m["content"]) for m in messages])
-    return len(_loaded["chat"].encode_chat_completion(request).tokens)
-
-
 def estimate_tokens(text: str) -> int:
-    """A free estimate, high for prose (+30 % on French), low for tables/code (see module doc)."""
+    """A free estimate: high for prose, low for tables and code (see the module's docstring)."""
     return math.ceil(len(text) / CHARS_PER_TOKEN_ESTIMATE)
 
 
 def approximate_tokens(text: str) -> int:
-    """A free unbiased guess for French/English prose (±12 % per paragraph), for accounting when
-    a gateway reports no usage."""
+    """A free guess, neither high nor low on average for French/English prose, for accounting when a
+    gateway reports no usage (where a safe bound would over-bill the user)."""
     return math.ceil(len(text) / CHARS_PER_TOKEN_FRENCH)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from suite_ai.accounts.credentials import Credentials
 from suite_ai.llm.chunking import Segment
+from suite_ai.llm.usage import CallUsage  # one model call, as the job engine records it in its ledger
 
 
 class CallerKind(StrEnum):
@@ -63,17 +64,6 @@ class Source:
     title: str | None = None
     # The blocks the text came from, when the editor sent blocks or a Yjs document.
     blocks: list[Any] | None = None
-
-
-@dataclass(frozen=True)
-class CallUsage:
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    latency_ms: int
-    ttft_ms: int | None = None
-    attempts: int = 1
-    stage: str = "single"
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
 
@@ -11,27 +11,34 @@ from suite_ai.llm.chunking import Segment
 from suite_ai.llm.config import LLMSettings
 from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Outcome, Plan, plan_for
 from suite_ai.llm.errors import ModelError
-from suite_ai.llm.gateway import ChatResult, Gateway, get_gateway
+from suite_ai.llm.gateway import Gateway, get_gateway
 from suite_ai.llm.ratelimit import Limits, RateLimiter
 from suite_ai.pipeline.actions import Action
-from suite_ai.pipeline.context import CallUsage, JobCancelled, JobContext, JobFailure
+from suite_ai.pipeline.context import JobCancelled, JobContext, JobFailure
 
 
 def llm_settings() -> LLMSettings:
+    """The model layer's settings, from the Django settings (read from the environment at start-up)."""
     return LLMSettings(
         api_key=settings.MISTRAL_API_KEY or "",
         server_url=settings.MISTRAL_SERVER_URL,
         model=str(settings.MISTRAL_MODEL),
         model_long=str(settings.MISTRAL_MODEL_LONG),
+        action_models=settings.SUITE_AI_ACTION_MODELS,
         context_tokens=settings.MISTRAL_CONTEXT_TOKENS or None,
+        context_tokens_by_model=settings.MISTRAL_CONTEXT_TOKENS_BY_MODEL,
         chunk_tokens=settings.SUITE_AI_CHUNK_TOKENS,
         max_input_tokens=settings.SUITE_AI_MAX_INPUT_TOKENS,
         map_concurrency=settings.SUITE_AI_MAP_CONCURRENCY,
         requests_per_minute=settings.SUITE_AI_MODEL_RPM,
         tokens_per_minute=settings.SUITE_AI_MODEL_TPM,
+        limits_by_model={
+            model: Limits(requests_per_minute=rpm, tokens_per_minute=tpm)
+            for model, (rpm, tpm) in settings.SUITE_AI_MODEL_LIMITS.items()
+        },
         redis_url=settings.REDIS_URL,
         timeout_s=settings.MISTRAL_TIMEOUT,
-        extractive_fallback=settings.SUITE_AI_EXTRACTIVE_FALLBACK,
+        lang=settings.SUITE_AI_PROMPT_LANG,
     )
 
 
@@ -49,44 +56,18 @@ def job_failure(error: ModelError) -> JobFailure:
 
 def limiter() -> RateLimiter:
     config = llm_settings()
-    return _limiter(config.limits(), config.redis_url)
+    return _limiter(config.limits(), config.redis_url, tuple(sorted(config.limits_by_model.items())))
 
 
 @functools.cache
-def _limiter(limits: Limits, redis_url: str | None) -> RateLimiter:
-    return RateLimiter(limits, redis_url)
+def _limiter(limits: Limits, redis_url: str | None, per_model: tuple[tuple[str, Limits], ...]) -> RateLimiter:
+    # One limiter per configuration and process (its in-process log must be shared by every job).
+    return RateLimiter(limits, redis_url, per_model=dict(per_model))
 
 
 def extractive_fallback_allowed(error: ModelError) -> bool:
     """The operator may prefer an extractive summary to a failure while the model is down."""
     return settings.SUITE_AI_EXTRACTIVE_FALLBACK and error.code in {"model_unavailable", "model_timeout"}
-
-
-def call_recorder(context: JobContext) -> Callable[[ChatResult, str], None]:
-    def record(result: ChatResult, stage: str) -> None:
-        context.record_call(
-            CallUsage(
-                model=result.model,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
-                latency_ms=result.latency_ms,
-                ttft_ms=result.ttft_ms,
-                stage=stage,
-            )
-        )
-
-    return record
-
-
-def usage_of(results: list[ChatResult], engine: str = "model") -> dict[str, object]:
-    return {
-        "engine": engine,
-        "model": results[-1].model if results else "",
-        "calls": len(results),
-        "prompt_tokens": sum(r.prompt_tokens for r in results),
-        "completion_tokens": sum(r.completion_tokens for r in results),
-        "ttft_ms": results[-1].ttft_ms if results else None,
-    }
 
 
 class UseExtractive(Exception):
@@ -104,7 +85,7 @@ def run_engine(
         store=context,
         callbacks=Callbacks(
             on_delta=context.emit_delta,
-            on_call=call_recorder(context),
+            on_call=context.record_call,
             on_progress=context.set_progress,
             should_cancel=context.should_cancel,
         ),
@@ -117,6 +98,5 @@ def run_engine(
         if allow_fallback and extractive_fallback_allowed(error):
             raise UseExtractive() from None
         raise job_failure(error) from None
-    usage = usage_of(outcome.calls)
-    usage.update(chunks=outcome.chunks, reused_calls=outcome.reused)
+    usage: dict[str, object] = {**outcome.usage.to_dict(), "chunks": outcome.chunks}
     return outcome, usage

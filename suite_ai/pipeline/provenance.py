@@ -1,8 +1,9 @@
 """Links from generated text back to the source blocks it came from.
 
-The model reads each source block behind a short reference (``[§12]``: a few tokens, where a
-block UUID costs about twenty) and cites those references; we then turn each citation into a link
-to the block in Docs. A reference the model invents is dropped, never linked.
+The model reads each source block behind a short reference (``[§12]``) rather than its UUID, which
+costs many more tokens and which a model copies back less faithfully; it cites those references,
+and we then turn each citation into a link to the block in Docs. A reference the model invents is
+dropped, never linked.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ class References:
         if block_id is None:
             return None
         return f"{document_url}#{block_id}" if document_url else f"#{block_id}"
-
-
-def tag_segments(segments: Sequence[Segment]) -> tuple[str, References]:
-    """The model input: each block with a reference when it has an id."""
-    tagged, references = tag(segments)
-    return "\n\n".join(segment.text for segment in tagged), references
 
 
 def link_citations(markdown: str, references: References, document_url: str | None) -> str:

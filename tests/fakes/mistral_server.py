@@ -123,9 +123,6 @@ class Behaviour:
             raise ValueError(f"unknown behaviour kind {self.kind!r}; one of {sorted(KINDS)}")
 
 
-Failure = Behaviour  # the name older tests use
-
-
 def approximate_tokens(text: str) -> int:
     return max(1, round(len(text) / 3.8))
 

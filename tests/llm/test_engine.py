@@ -51,9 +51,9 @@ class Recorder:
         self.lock = threading.Lock()
 
     def callbacks(self) -> Callbacks:
-        def on_call(result, stage):
+        def on_call(call):
             with self.lock:
-                self.stages.append(stage)
+                self.stages.append(call.stage)
 
         def on_progress(done, total):
             with self.lock:
@@ -79,7 +79,8 @@ def test_a_300_page_report_is_mapped_in_parallel_and_reduced_in_document_order(g
     )
 
     assert outcome.chunks > 40
-    assert len(fake_model.requests) == len(outcome.calls) == outcome.chunks + 1  # every chunk once, one reduce
+    usage = outcome.usage.to_dict()
+    assert len(fake_model.requests) == usage["calls"] == outcome.chunks + 1  # every chunk once, one reduce
     assert recorder.stages.count("map") == outcome.chunks and recorder.stages[-1] == "reduce"
     # The map ran in parallel, never above max_parallel (how close to it depends on the machine's load).
     assert 2 <= fake_model.stats()["max_in_flight"] <= 16
@@ -93,10 +94,9 @@ def test_a_300_page_report_is_mapped_in_parallel_and_reduced_in_document_order(g
     assert recorder.progress[-1] == (outcome.chunks + 1, outcome.chunks + 1)
     assert [done for done, _ in recorder.progress] == sorted(done for done, _ in recorder.progress)
     assert outcome.prompt_version.startswith("summarize.reduce@")
-    usage = outcome.usage.to_dict()
-    assert usage["calls"] == outcome.chunks + 1 and usage["reused_calls"] == 0
+    assert usage["reused_calls"] == 0
     assert usage["by_stage"]["map"]["calls"] == outcome.chunks
-    assert usage["prompt_tokens"] == sum(r.prompt_tokens for r in outcome.calls) > 300 * 1000
+    assert usage["prompt_tokens"] == sum(c.prompt_tokens for c in outcome.usage.calls) > 300 * 1000
     # Map prompts carry the document once: tokens sent stay close to the document's size.
     map_chars = sum(len(r["body"]["messages"][1]["content"]) for r in fake_model.requests[:-1])
     document_chars = sum(len(s.text) + 2 for s in report(300))
@@ -149,14 +149,15 @@ def test_a_retried_job_does_not_recall_finished_chunks(gateway, store, fake_mode
     assert len(store.saved) == 5
     fake_model.reset()
 
-    outcome = engine(gateway, store).run("summarize", report(50), {}, Plan(**{**plan.__dict__, "attempt": 2}))
-    assert outcome.reused == 5
+    recorder = Recorder()
+    outcome = engine(gateway, store, recorder).run("summarize", report(50), {}, Plan(**{**plan.__dict__, "attempt": 2}))
     assert len(fake_model.requests) == outcome.chunks + 1 - 5  # only what was missing
     sent = {document_tag(r["body"]["messages"][1]["content"]) for r in fake_model.requests}
     assert len(sent) == len(fake_model.requests)  # and nothing twice
     usage = outcome.usage.to_dict()
     assert usage["reused_calls"] == 5 and usage["calls"] == outcome.chunks + 1 - 5
     assert {c.attempts for c in outcome.usage.paid} == {2}
+    assert len(recorder.stages) == usage["calls"]  # the job's ledger gets the calls paid, not those reused
 
     fake_model.reset_stats()  # a third run with everything checkpointed re-sends nothing at all
     recorder = Recorder()
@@ -217,7 +218,10 @@ def test_long_transforms_are_chunked_and_concatenated_in_order(gateway, store, f
 def test_a_short_input_is_one_streamed_call_without_checkpoint(gateway, store, fake_model):
     recorder = Recorder()
     outcome = engine(gateway, store, recorder).run(
-        "rephrase", [("b1", "Un texte court.", ())], {"lang": "en"}, Plan("m", chunk_tokens=8000, max_input_tokens=100)
+        "rephrase",
+        [Segment("Un texte court.", "b1")],
+        {"lang": "en"},
+        Plan("m", chunk_tokens=8000, max_input_tokens=100),
     )
     assert len(fake_model.requests) == 1 and outcome.chunks == 1
     assert store.saved == {}
@@ -230,9 +234,9 @@ def test_a_short_input_is_one_streamed_call_without_checkpoint(gateway, store, f
 def test_a_single_call_over_the_rate_limit_is_handed_back_not_waited_for(gateway, store, fake_model):
     limiter = RateLimiter(Limits(requests_per_minute=1), prefix=f"test:{uuid.uuid4()}")
     runner = LongInputEngine(gateway, limiter, store)
-    runner.run("correct", [("x", "Texte.")], {}, Plan("m"))
+    runner.run("correct", [Segment("Texte.", "x")], {}, Plan("m"))
     with pytest.raises(ModelError) as caught:
-        LongInputEngine(gateway, limiter, store).run("correct", [("x", "Texte.")], {}, Plan("m"))
+        LongInputEngine(gateway, limiter, store).run("correct", [Segment("Texte.", "x")], {}, Plan("m"))
     assert caught.value.code == "model_rate_limited" and caught.value.retry_after > 50
     assert len(fake_model.requests) == 1
 

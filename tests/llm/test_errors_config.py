@@ -1,4 +1,5 @@
-"""Retry hints, error classification and the engine's configuration."""
+"""Retry hints, error classification and the engine's configuration (the service's settings
+reach it through tests/pipeline/test_model_settings.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from suite_ai.llm.errors import (
     parse_retry_after,
     retry_delay,
 )
-from suite_ai.llm.ratelimit import Limits
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():
@@ -59,9 +59,8 @@ def test_context_length_errors_are_recognised_from_any_gateway(body, code):
     assert classify_status(400, None, body).code == code
 
 
-def test_error_serialises_for_the_job():
+def test_an_error_reads_as_its_code_and_message():
     error = ModelError("model_rate_limited", "busy", retryable=True, retry_after=2.0, status=429)
-    assert error.to_dict() == {"code": "model_rate_limited", "message": "busy", "retryable": True, "retry_after": 2.0}
     assert str(error) == "model_rate_limited: busy"
 
 
@@ -80,6 +79,9 @@ def test_models_per_action_class_and_context_windows():
     assert settings.context_window("unknown-model") == 32_000
     assert LLMSettings().context_window("mistral-large-latest") == 128_000
     assert LLMSettings(context_tokens=8_192).context_window("mistral-large-latest") == 8_192
+    hash(settings)  # frozen and hashable despite its mappings
+    with pytest.raises(ValueError, match="/v1"):
+        LLMSettings(server_url="https://api.mistral.ai/v1")
 
 
 def test_chunk_budget_leaves_room_for_the_prompt_and_the_answer():
@@ -89,33 +91,3 @@ def test_chunk_budget_leaves_room_for_the_prompt_and_the_answer():
     assert LLMSettings(chunk_tokens=8_000).chunk_budget("mistral-small-latest", "summarize") == 8_000
     plan = plan_for(LLMSettings(map_concurrency=4), "note", attempt=3)
     assert (plan.model, plan.max_parallel, plan.attempt) == ("mistral-large-latest", 4, 3)
-
-
-def test_settings_from_environment_variables(tmp_path):
-    key_file = tmp_path / "key"
-    key_file.write_text("secret-from-file\n")
-    settings = LLMSettings.from_env(
-        {
-            "MISTRAL_API_KEY_FILE": str(key_file),
-            "MISTRAL_SERVER_URL": "https://albert.api.etalab.gouv.fr",
-            "MISTRAL_MODEL": "albert-small",
-            "MISTRAL_MODEL_LONG": "albert-large",
-            "MISTRAL_CONTEXT_TOKENS": "64000",
-            "SUITE_AI_CHUNK_TOKENS": "6000",
-            "SUITE_AI_MODEL_RPM": "60",
-            "SUITE_AI_MODEL_LIMITS": "albert-large=10/200000",
-            "SUITE_AI_ACTION_MODELS": "translate=albert-large",
-            "REDIS_URL": "redis://localhost:6379/0",
-        }
-    )
-    assert settings.api_key == "secret-from-file" and settings.configured
-    assert (settings.model, settings.model_long, settings.chunk_tokens) == ("albert-small", "albert-large", 6000)
-    assert settings.context_window("albert-small") == 64_000
-    assert settings.limits() == Limits(requests_per_minute=60)
-    assert settings.limits_by_model["albert-large"] == Limits(10, 200_000)
-    assert settings.model_for("translate") == "albert-large"
-    assert settings.redis_url == "redis://localhost:6379/0"
-    assert not LLMSettings.from_env({}).configured
-    hash(settings)  # frozen and hashable despite its mappings
-    with pytest.raises(ValueError, match="/v1"):
-        LLMSettings(server_url="https://api.mistral.ai/v1")

@@ -7,8 +7,10 @@ import re
 import pytest
 
 from suite_ai.llm.prompts import (
-    ACTIONS,
+    PROMPTS,
+    ActionPrompt,
     PromptError,
+    TaskKind,
     build_map_prompt,
     build_prompt,
     build_reduce_prompt,
@@ -83,7 +85,7 @@ def test_every_action_keeps_the_source_language_unless_translating():
     assert "Deutsch (de)" in translate and "langue du texte" not in translate
     with pytest.raises(PromptError):
         build_prompt("translate", "x", {"language": "klingon"})
-    assert "simplify" in ACTIONS and "FALC" in build_prompt("simplify", "x").messages[0]["content"]
+    assert "simplify" in PROMPTS and "FALC" in build_prompt("simplify", "x").messages[0]["content"]
 
 
 def test_instructions_speak_the_language_of_the_text_unless_told_otherwise():
@@ -130,3 +132,17 @@ def test_map_and_reduce_prompts_carry_context_and_keep_partials_apart():
     assert reply_for(user) == " | ".join(reply_for(p) for p in partials)  # the fake answers per partial, in order
     with pytest.raises(PromptError):
         build_map_prompt("rephrase", "x")
+
+
+def test_every_action_has_one_prompt_whose_kind_decides_how_a_long_input_is_split():
+    synthesis = {name for name, prompt in PROMPTS.items() if prompt.kind is TaskKind.SYNTHESIS}
+    assert synthesis == {"summarize", "note"}
+    for name in synthesis:  # a synthesis maps its chunks, then reduces them
+        assert build_map_prompt(name, "x").version.startswith(f"{name}.map@")
+    with pytest.raises(PromptError, match="unknown action"):
+        build_prompt("poem", "x")
+    # The registry refuses a prompt it could not serve: a missing language, a map for a transform.
+    with pytest.raises(ValueError, match="per language"):
+        ActionPrompt(TaskKind.TRANSFORM, task={"fr": "Corrige."})
+    with pytest.raises(ValueError, match="map template"):
+        ActionPrompt(TaskKind.TRANSFORM, task={"fr": "a", "en": "a"}, map={"fr": "b", "en": "b"})

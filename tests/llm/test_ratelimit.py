@@ -52,13 +52,18 @@ def test_two_processes_sharing_the_limiter_never_exceed_the_rate():
 
 def test_tokens_per_minute_are_limited_too():
     limiter = RateLimiter(Limits(tokens_per_minute=1000), REDIS_URL, prefix=f"test:{uuid.uuid4()}")
-    assert limiter.acquire("m", 600) == 0
-    wait = limiter.acquire("m", 600)
+    assert limiter.try_acquire("m", 600).wait == 0
+    wait = limiter.try_acquire("m", 600).wait
     assert 60 < wait <= 61.2  # the 600 tokens granted leave the window in a minute (+2 % margin)
-    assert limiter.acquire("m", 300) == 0  # a refused request debited nothing
-    assert limiter.acquire("m", 200) > 0
+    assert limiter.try_acquire("m", 300).wait == 0  # a refused request debited nothing
+    assert limiter.try_acquire("m", 200).wait > 0
     # A request larger than the whole budget is charged the budget, so it can pass on an empty window.
-    assert RateLimiter(Limits(tokens_per_minute=100), REDIS_URL, prefix=f"test:{uuid.uuid4()}").acquire("m", 10**6) == 0
+    assert (
+        RateLimiter(Limits(tokens_per_minute=100), REDIS_URL, prefix=f"test:{uuid.uuid4()}")
+        .try_acquire("m", 10**6)
+        .wait
+        == 0
+    )
 
 
 class SleepRecorder:
@@ -73,11 +78,11 @@ class SleepRecorder:
 
 
 @pytest.mark.parametrize("redis_url", [None, REDIS_URL])
-def test_acquire_never_sleeps_and_acquire_within_hands_back_long_waits(redis_url):
+def test_try_acquire_never_sleeps_and_acquire_within_hands_back_long_waits(redis_url):
     sleep = SleepRecorder()
     limiter = RateLimiter(Limits(requests_per_minute=1), redis_url, prefix=f"test:{uuid.uuid4()}", sleep=sleep)
-    assert limiter.acquire("m", 1) == 0
-    assert limiter.acquire("m", 1) > 50
+    assert limiter.try_acquire("m", 1).wait == 0
+    assert limiter.try_acquire("m", 1).wait > 50
     with pytest.raises(ModelError) as caught:
         limiter.acquire_within("m", 1, max_wait=1)
     assert caught.value.code == "model_rate_limited" and caught.value.retryable and caught.value.retry_after > 50
@@ -126,15 +131,15 @@ def test_limits_are_per_model():
     limiter = RateLimiter(
         Limits(requests_per_minute=100), REDIS_URL, prefix=f"test:{uuid.uuid4()}", per_model={"large": Limits(1)}
     )
-    assert limiter.acquire("large", 1) == 0 and limiter.acquire("large", 1) > 0
-    assert all(limiter.acquire("small", 1) == 0 for _ in range(50))
+    assert limiter.try_acquire("large", 1).wait == 0 and limiter.try_acquire("large", 1).wait > 0
+    assert all(limiter.try_acquire("small", 1).wait == 0 for _ in range(50))
 
 
 def test_an_unreachable_redis_falls_back_to_limiting_in_process():
     limiter = RateLimiter(Limits(requests_per_minute=2), "redis://127.0.0.1:1/0", prefix=f"test:{uuid.uuid4()}")
-    assert [limiter.acquire("m", 1) == 0 for _ in range(3)] == [True, True, False]
+    assert [limiter.try_acquire("m", 1).wait == 0 for _ in range(3)] == [True, True, False]
 
 
 def test_no_limits_means_no_waiting():
     limiter = RateLimiter(Limits())
-    assert all(limiter.acquire("m", 10**6) == 0 for _ in range(1000))
+    assert all(limiter.try_acquire("m", 10**6).wait == 0 for _ in range(1000))

@@ -1,4 +1,4 @@
-"""Tokens, chunks and sentences: offline tekken, estimates with measured error, block-boundary chunking."""
+"""Tokens, chunks and sentences: offline tekken, estimates whose error is checked, block-boundary chunking."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from suite_ai.llm import tokens
-from suite_ai.llm.chunking import Segment, as_segments, chunk_segments, split_sentences
-from suite_ai.llm.tokens import Calibration, count_chat_tokens, count_tokens, estimate_tokens, fits
+from suite_ai.llm.chunking import Segment, chunk_segments, split_sentences
+from suite_ai.llm.tokens import Calibration, count_tokens, estimate_tokens, fits
 
 FRENCH = (Path(__file__).parent / "data" / "fr_prose.txt").read_text()
 PARAGRAPHS = [p for p in FRENCH.split("\n\n") if p.strip()]
@@ -22,12 +22,11 @@ def test_tekken_counts_french_offline():
     assert count_tokens(FRENCH) == 761  # the bundled tekken, no network
     assert 4.3 < len(FRENCH) / count_tokens(FRENCH) < 4.8  # ≈4.55 characters per token
     assert count_tokens("Résumé 🚀") > 0 and count_tokens("") == 0
-    messages = [{"role": "system", "content": "Résume."}, {"role": "user", "content": FRENCH}]
-    assert 0 < count_chat_tokens(messages) - (count_tokens("Résume.") + 761) <= 8  # control tokens only
 
 
 def test_the_documented_estimate_error_on_french_holds():
-    """tokens.py documents: +30 % on the whole text, +21 % to +41 % per paragraph."""
+    """The free estimate errs high on French prose, and the accounting guess stays close (figures:
+    docs/performance.md)."""
     whole = estimate_tokens(FRENCH) / count_tokens(FRENCH) - 1
     assert 0.25 < whole < 0.35
     for paragraph in PARAGRAPHS:
@@ -41,8 +40,8 @@ def test_fits_is_exact_and_decides_short_texts_without_the_tokenizer():
     assert estimate_tokens(table) < count_tokens(table)  # the estimate alone would overflow here
     assert fits(table, count_tokens(table)) and not fits(table, count_tokens(table) - 1)
     code = (
-        "import sys\nfrom suite_ai.llm.tokens import fits, tokenizer_loaded\n"
-        "assert fits('Un texte court. ' * 400, 8000) and not tokenizer_loaded()\n"
+        "import sys\nfrom suite_ai.llm.tokens import fits\n"
+        "assert fits('Un texte court. ' * 400, 8000) and 'mistral_common' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
 
@@ -112,13 +111,6 @@ def test_an_oversized_block_is_cut_between_sentences_and_a_huge_sentence_between
     run_on = Segment(" ".join(["mot"] * 2000), "run")
     cut = chunk_segments([run_on], max_tokens=150, count=count_tokens)
     assert all(c.tokens <= 150 for c in cut) and " ".join(c.text for c in cut).split() == run_on.text.split()
-
-
-def test_segments_may_be_given_as_tuples():
-    assert as_segments([("b1", "Texte", ["H1", "H2"]), ("b2", "Suite")]) == [
-        Segment("Texte", "b1", ("H1", "H2")),
-        Segment("Suite", "b2", ()),
-    ]
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,5 +1,5 @@
 from suite_ai.llm.chunking import Segment
-from suite_ai.pipeline.provenance import cited_block_ids, link_citations, tag_segments
+from suite_ai.pipeline.provenance import cited_block_ids, link_citations, tag
 from suite_ai.pipeline.sources import markdown_segments
 
 
@@ -10,7 +10,8 @@ def test_blocks_get_short_references_and_citations_become_links_to_the_blocks():
         Segment("Texte sans identifiant."),
         Segment("Mme Martin rédige le compte rendu.", "b-action"),
     ]
-    text, references = tag_segments(segments)
+    tagged, references = tag(segments)
+    text = "\n\n".join(segment.text for segment in tagged)
     assert text.splitlines()[0] == "[§1] # Conseil du 3 mars"
     assert "[§2] Le budget est adopté." in text
     assert "Texte sans identifiant." in text and "[§3] Mme Martin" in text
@@ -23,7 +24,7 @@ def test_blocks_get_short_references_and_citations_become_links_to_the_blocks():
 
 
 def test_existing_links_are_left_alone():
-    _, references = tag_segments([Segment("a", "b1")])
+    _, references = tag([Segment("a", "b1")])
     assert link_citations("[§1](https://elsewhere)", references, None) == "[§1](https://elsewhere)"
 
 
