@@ -20,6 +20,7 @@ from suite_ai.lasuite_docs import (
     PendingCreate,
     write_note,
 )
+from suite_ai.llm import extractive
 from suite_ai.llm.extractive import extract
 from suite_ai.pipeline.actions import Action, model_configured
 from suite_ai.pipeline.blocks import note_document
@@ -28,7 +29,7 @@ from suite_ai.pipeline.documents import docs_failure, job_docs_client, load_docu
 from suite_ai.pipeline.model import UseExtractive, run_engine
 from suite_ai.pipeline.provenance import References, link_citations, tag
 
-EXTRACTIVE_VERSION = "note.extractive@textrank-1"
+EXTRACTIVE_VERSION = f"note.{extractive.VERSION}"
 # Checkpoints of a note job: the note's text once generated (a retry of the write-back never pays
 # the model again), a create-for-owner that was sent, and the note once written.
 GENERATED = "note:generated"

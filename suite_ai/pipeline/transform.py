@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from suite_ai.llm import extractive as extractive_engine
 from suite_ai.llm.extractive import summarize
 from suite_ai.pipeline.actions import Action, model_configured
 from suite_ai.pipeline.blocks import result_blocks
@@ -47,5 +48,5 @@ def extractive(context: JobContext, source: Source) -> ActionOutcome:
     return ActionOutcome(
         result={"markdown": summary, "blocks": result_blocks(summary), "engine": "extractive"},
         usage={"engine": "extractive", "calls": 0, "prompt_tokens": 0, "completion_tokens": 0},
-        prompt_version="extractive@textrank-1",
+        prompt_version=extractive_engine.VERSION,
     )

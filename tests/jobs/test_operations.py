@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,11 @@ def test_openapi_schema_documents_every_route(client):
 def test_swagger_ui_is_served_without_a_cdn(client):
     response = client.get("/api/v1.0/swagger/")
     assert response.status_code == 200
-    assert b"cdn.jsdelivr" not in response.content
+    page = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    scripts = [asset for asset in assets if asset.endswith(".js")]
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in scripts), "the page loads Swagger UI"
+    assert all(asset.startswith("/static/") for asset in assets), assets  # every asset from here, none from a CDN
 
 
 def test_health_live_and_ready(client):
