@@ -14,7 +14,10 @@ from typing import Any
 
 from django.core.asgi import get_asgi_application
 
+from suite_ai.startup import load_settings
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "suite_ai.settings")
+load_settings()  # a bad variable: one line and exit status 2, not uvicorn's traceback
 
 django_asgi = get_asgi_application()
 
@@ -26,7 +29,7 @@ from suite_ai.wsgi_bridge import BufferedWSGI  # noqa: E402
 
 django_wsgi = BufferedWSGI(
     get_wsgi_application(),
-    threads=int(os.environ.get("SUITE_AI_WEB_THREADS", "16")),
+    threads=settings.SUITE_AI_WEB_THREADS,
     max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
 EVENT_STREAM = re.compile(r"^/api/v1\.0/jobs/[^/]+/events/$")

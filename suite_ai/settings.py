@@ -7,56 +7,123 @@ Secrets may also be given as files, with the ``<NAME>_FILE`` convention used by 
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from suite_ai.llm import prompts
+from suite_ai.startup import redacted
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# --- Reading the environment ----------------------------------------------------------------------
+# Every variable goes through one of these helpers, and each refuses a value it cannot use with an
+# ImproperlyConfigured that names the variable and what it expects. manage.py, serve, the ASGI app
+# and the Celery app print that message as one line and exit 2 (suite_ai/startup.py): a typo stops
+# the start-up there, instead of a traceback, or a job failing an hour later.
+# An empty value counts as unset (compose files pass ``NAME=`` for "not configured").
+
 
 def env(name: str, default: str | None = None) -> str | None:
-    """Read NAME, or the content of the file named by NAME_FILE (for mounted secrets)."""
-    value = os.environ.get(name)
-    if value is not None and value != "":
-        return value
+    """NAME's value; NAME_FILE, the path of a file holding it (mounted secrets), takes precedence
+    over NAME, as in Docs (django-lasuite's SecretFileValue)."""
     path = os.environ.get(f"{name}_FILE")
     if path:
-        return Path(path).read_text(encoding="utf-8").strip()
-    return default
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"{name}_FILE: cannot read {path!r} ({error.strerror or error});"
+                f" expected a readable file holding {name}."
+            ) from None
+    else:
+        value = os.environ.get(name, "")
+    return value if value != "" else default
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = env(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = env(name)
-    return default if value is None else int(value)
-
-
-def env_float(name: str, default: float) -> float:
-    value = env(name)
-    return default if value is None else float(value)
-
-
-def env_list(name: str, default: list[str] | None = None) -> list[str]:
-    value = env(name)
-    if value is None:
-        return list(default or [])
-    return [item.strip() for item in value.split(",") if item.strip()]
+def invalid(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}: {value!r} is not valid; expected {expected}.")
 
 
 Parsed = TypeVar("Parsed")  # not upper case: Django would take it for a setting
+
+
+def env_parsed(name: str, default: Parsed, parse: Callable[[str], Parsed], expected: str) -> Parsed:
+    """NAME through ``parse``, which raises ValueError on a value it refuses."""
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return parse(value.strip())
+    except ValueError:
+        raise invalid(name, value, expected) from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    def parse(raw: str) -> bool:
+        word = raw.lower()
+        if word not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ValueError(raw)
+        return word in {"1", "true", "yes", "on"}
+
+    return env_parsed(name, default, parse, "true or false (also 1/0, yes/no, on/off)")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise ValueError(raw)
+        return value
+
+    bounds = ""
+    if minimum is not None:
+        bounds = f" from {minimum} to {maximum}" if maximum is not None else f" ({minimum} or more)"
+    return env_parsed(name, default, parse, f"a whole number{bounds}")
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None, positive: bool = False) -> float:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not math.isfinite(value) or (positive and value <= 0) or (minimum is not None and value < minimum):
+            raise ValueError(raw)
+        return value
+
+    bounds = " greater than 0" if positive else f" ({minimum:g} or more)" if minimum is not None else ""
+    return env_parsed(name, default, parse, f"a number{bounds}")
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A duration in seconds, greater than 0 (a zero timeout or interval is never what is meant)."""
+    return env_float(name, default, positive=True)
+
+
+def env_list(
+    name: str,
+    default: list[str] | None = None,
+    *,
+    item: Callable[[str], str] | None = None,
+    expected: str = "comma-separated values",
+) -> list[str]:
+    """NAME as comma-separated values, each through ``item`` (raising ValueError) when given."""
+    value = env(name)
+    if value is None:
+        return list(default or [])
+    items = [part.strip() for part in value.split(",") if part.strip()]
+    for part in items:
+        try:
+            if item is not None:
+                item(part)
+        except ValueError:
+            raise invalid(name, part, expected) from None
+    return items
 
 
 def env_pairs(
@@ -79,13 +146,37 @@ def env_pairs(
     return pairs
 
 
-def env_choice(name: str, choices: Collection[str]) -> str | None:
+def env_choice(
+    name: str, choices: Collection[str], default: str | None = None, *, fold_case: bool = False
+) -> str | None:
     value = env(name)
     if value is None:
-        return None
-    if value.strip() not in choices:
+        return default
+    chosen = value.strip().upper() if fold_case else value.strip()
+    if chosen not in choices:
         raise ImproperlyConfigured(f"{name}: {value!r} is not valid; expected one of: {', '.join(choices)}.")
-    return value.strip()
+    return chosen
+
+
+def env_url(name: str, default: str | None = None, *, schemes: Collection[str] = ("http", "https")) -> str | None:
+    """An absolute URL with one of ``schemes`` and a host; the message shows it without its password."""
+    value = env(name)
+    if value is None:
+        return default
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme.lower() in schemes and bool(parts.hostname)
+        parts.port  # noqa: B018 (a non-numeric port raises ValueError here)
+    except ValueError:
+        valid = False
+    if not valid:
+        example = {"http": "https://host[:port][/path]", "redis": "redis://host:6379/0"}.get(next(iter(schemes)), "")
+        raise ImproperlyConfigured(
+            f"{name}: {redacted(url)!r} is not valid; expected a {' or '.join(f'{s}://' for s in schemes)} URL"
+            f" with a host{f', e.g. {example}' if example else ''}."
+        )
+    return url
 
 
 def positive_int(raw: str) -> int:
@@ -104,10 +195,40 @@ def per_minute_limits(raw: str) -> tuple[int, int]:
     return limits
 
 
-DATA_DIR = Path(env("SUITE_AI_DATA_DIR", "var") or "var")
-if not DATA_DIR.is_absolute():
-    DATA_DIR = BASE_DIR / DATA_DIR
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+def http_origin(raw: str) -> str:
+    """``scheme://host[:port]``, what Django's CSRF_TRUSTED_ORIGINS accepts."""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(raw)
+    return raw
+
+
+# Django REST framework's periods (suite_ai/jobs/throttling.py reads the same words).
+RATE_PERIODS = ("s", "sec", "m", "min", "h", "hour", "d", "day")
+
+
+def rate(raw: str) -> str:
+    """``<count>/<period>``, e.g. ``120/min``."""
+    count, slash, period = raw.partition("/")
+    if not slash or int(count) < 1 or period.strip().lower() not in RATE_PERIODS:
+        raise ValueError(raw)
+    return raw
+
+
+def data_dir() -> Path:
+    path = Path(env("SUITE_AI_DATA_DIR", "var") or "var")
+    path = path if path.is_absolute() else BASE_DIR / path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"SUITE_AI_DATA_DIR: cannot create {str(path)!r} ({error.strerror or error});"
+            " expected a writable directory."
+        ) from None
+    return path
+
+
+DATA_DIR = data_dir()
 
 
 def _secret_key() -> str:
@@ -125,7 +246,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", item=http_origin, expected="comma-separated origins, e.g. https://docs.example.org"
+)
 USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST", False)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -178,20 +301,41 @@ TEMPLATES = [
 # model, so hundreds of jobs in flight hold no connection. SQLite runs in WAL mode with
 # IMMEDIATE transactions so concurrent worker threads queue on the write lock instead of failing.
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'suite_ai.sqlite3'}"
-_database: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0))
+
+
+def database(url: str) -> dict[str, Any]:
+    """DATABASE_URL as Django's database settings: SQLite (a file) or PostgreSQL, what the service runs on."""
+    expected = "sqlite:////path/to/file.sqlite3 or postgres://user:password@host:5432/name"
+    try:
+        parsed: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError:
+        raise invalid("DATABASE_URL", redacted(url), expected) from None
+    engine, name = parsed["ENGINE"], parsed.get("NAME") or ""
+    sqlite = engine == "django.db.backends.sqlite3" and name not in {"", ":memory:"}  # a file the processes share
+    if not (sqlite or (engine == "django.db.backends.postgresql" and name)):
+        raise invalid("DATABASE_URL", redacted(url), expected)
+    return parsed
+
+
+_database = database(DATABASE_URL)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-elif _database["ENGINE"] == "django.db.backends.postgresql" and env_bool("SUITE_AI_DB_POOL", True):
-    _database["OPTIONS"] = {
-        "pool": {
-            "min_size": env_int("SUITE_AI_DB_POOL_MIN", 2),
-            "max_size": env_int("SUITE_AI_DB_POOL_MAX", 20),
-            "timeout": env_float("SUITE_AI_DB_POOL_TIMEOUT", 10.0),
-        }
+elif env_bool("SUITE_AI_DB_POOL", True):
+    _pool_min = env_int("SUITE_AI_DB_POOL_MIN", 2, minimum=0)
+    _pool_max = env_int("SUITE_AI_DB_POOL_MAX", 20, minimum=1)
+    if _pool_min > _pool_max:
+        raise ImproperlyConfigured(
+            f"SUITE_AI_DB_POOL_MIN: {_pool_min} is above SUITE_AI_DB_POOL_MAX ({_pool_max}); expected at most that."
+        )
+    # Added to the URL's own options (``?sslmode=require``…), not in their place.
+    _database.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": _pool_min,
+        "max_size": _pool_max,
+        "timeout": env_seconds("SUITE_AI_DB_POOL_TIMEOUT", 10.0),
     }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -199,7 +343,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis ----------------------------------------------------------------------------------------
 # The submission throttles and the model rate limiter shared by the workers; neither goes through
 # Django's cache (see suite_ai/jobs/throttling.py), so no CACHES is configured.
-REDIS_URL = env("REDIS_URL")
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,8 +360,11 @@ STATIC_ROOT = DATA_DIR / "static"
 
 # --- Celery ---------------------------------------------------------------------------------------
 # The broker only carries job ids; the database is the truth (see jobs.reconcile).
+# kombu's transports: the embedded one (with the fixes in suite_ai/jobs/transports.py), Redis, AMQP.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
-CELERY_BROKER_POLL_INTERVAL = env_float("SUITE_AI_BROKER_POLL_INTERVAL", 0.05)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    env_url("CELERY_BROKER_URL", schemes=("redis", "rediss", "sentinel", "amqp", "amqps", "pyamqp"))
+CELERY_BROKER_POLL_INTERVAL = env_seconds("SUITE_AI_BROKER_POLL_INTERVAL", 0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "suite_ai.jobs.transports:FilesystemTransport"
     _broker_dir = DATA_DIR / "broker"
@@ -237,7 +384,7 @@ else:
     # The visibility timeout must exceed the longest job plus its longest re-schedule delay,
     # or Redis hands a running job to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("SUITE_AI_BROKER_VISIBILITY_TIMEOUT", 3600),
+        "visibility_timeout": env_int("SUITE_AI_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1),
         "polling_interval": CELERY_BROKER_POLL_INTERVAL,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -253,7 +400,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile-jobs": {
         "task": "suite_ai.jobs.tasks.reconcile_jobs",
-        "schedule": env_float("SUITE_AI_RECONCILE_INTERVAL", 15.0),
+        "schedule": env_seconds("SUITE_AI_RECONCILE_INTERVAL", 15.0),
     },
     "purge-jobs": {
         "task": "suite_ai.jobs.tasks.purge_jobs",
@@ -262,34 +409,65 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Jobs -----------------------------------------------------------------------------------------
-SUITE_AI_WORKER_CONCURRENCY = env_int("SUITE_AI_WORKER_CONCURRENCY", 256)
-SUITE_AI_MAX_INPUT_BYTES = env_int("SUITE_AI_MAX_INPUT_BYTES", 2 * 1024 * 1024)
-SUITE_AI_MAX_YDOC_BYTES = env_int("SUITE_AI_MAX_YDOC_BYTES", 10 * 1024 * 1024)
-SUITE_AI_MAX_ATTEMPTS = env_int("SUITE_AI_MAX_ATTEMPTS", 5)
-SUITE_AI_HEARTBEAT_INTERVAL = env_float("SUITE_AI_HEARTBEAT_INTERVAL", 10.0)
-SUITE_AI_HEARTBEAT_TIMEOUT = env_float("SUITE_AI_HEARTBEAT_TIMEOUT", 60.0)
-SUITE_AI_QUEUED_REDELIVERY_AFTER = env_float("SUITE_AI_QUEUED_REDELIVERY_AFTER", 300.0)
-SUITE_AI_JOB_TIMEOUT = env_float("SUITE_AI_JOB_TIMEOUT", 1800.0)
-SUITE_AI_RETENTION_DAYS = env_int("SUITE_AI_RETENTION_DAYS", 30)
-SUITE_AI_EVENT_FLUSH_INTERVAL = env_float("SUITE_AI_EVENT_FLUSH_INTERVAL", 0.2)
-SUITE_AI_SSE_POLL_INTERVAL = env_float("SUITE_AI_SSE_POLL_INTERVAL", 0.25)
-SUITE_AI_SSE_HEARTBEAT = env_float("SUITE_AI_SSE_HEARTBEAT", 15.0)
-SUITE_AI_SSE_MAX_DURATION = env_float("SUITE_AI_SSE_MAX_DURATION", 300.0)
-SUITE_AI_SUBMIT_RATE = env("SUITE_AI_SUBMIT_RATE", "120/min")
+SUITE_AI_WORKER_CONCURRENCY = env_int("SUITE_AI_WORKER_CONCURRENCY", 256, minimum=1)
+SUITE_AI_MAX_INPUT_BYTES = env_int("SUITE_AI_MAX_INPUT_BYTES", 2 * 1024 * 1024, minimum=1)
+SUITE_AI_MAX_YDOC_BYTES = env_int("SUITE_AI_MAX_YDOC_BYTES", 10 * 1024 * 1024, minimum=1)
+SUITE_AI_MAX_ATTEMPTS = env_int("SUITE_AI_MAX_ATTEMPTS", 5, minimum=1)
+SUITE_AI_HEARTBEAT_INTERVAL = env_seconds("SUITE_AI_HEARTBEAT_INTERVAL", 10.0)
+SUITE_AI_HEARTBEAT_TIMEOUT = env_seconds("SUITE_AI_HEARTBEAT_TIMEOUT", 60.0)
+if SUITE_AI_HEARTBEAT_TIMEOUT <= SUITE_AI_HEARTBEAT_INTERVAL:
+    # Otherwise the reconciler takes back jobs whose worker is alive and well.
+    raise ImproperlyConfigured(
+        f"SUITE_AI_HEARTBEAT_TIMEOUT: {SUITE_AI_HEARTBEAT_TIMEOUT:g} is not valid; expected more than"
+        f" SUITE_AI_HEARTBEAT_INTERVAL ({SUITE_AI_HEARTBEAT_INTERVAL:g} s)."
+    )
+SUITE_AI_QUEUED_REDELIVERY_AFTER = env_seconds("SUITE_AI_QUEUED_REDELIVERY_AFTER", 300.0)
+SUITE_AI_JOB_TIMEOUT = env_seconds("SUITE_AI_JOB_TIMEOUT", 1800.0)
+SUITE_AI_RETENTION_DAYS = env_int("SUITE_AI_RETENTION_DAYS", 30, minimum=1)
+SUITE_AI_EVENT_FLUSH_INTERVAL = env_seconds("SUITE_AI_EVENT_FLUSH_INTERVAL", 0.2)
+SUITE_AI_SSE_POLL_INTERVAL = env_seconds("SUITE_AI_SSE_POLL_INTERVAL", 0.25)
+SUITE_AI_SSE_HEARTBEAT = env_seconds("SUITE_AI_SSE_HEARTBEAT", 15.0)
+SUITE_AI_SSE_MAX_DURATION = env_seconds("SUITE_AI_SSE_MAX_DURATION", 300.0)
+SUITE_AI_SUBMIT_RATE = env_parsed(
+    "SUITE_AI_SUBMIT_RATE",
+    "120/min",
+    rate,
+    f"submissions per period, e.g. 120/min (periods: {', '.join(RATE_PERIODS)})",
+)
 SUITE_AI_EXTRACTIVE_FALLBACK = env_bool("SUITE_AI_EXTRACTIVE_FALLBACK", False)
 
 # --- Model gateway --------------------------------------------------------------------------------
 MISTRAL_API_KEY = env("MISTRAL_API_KEY")
-MISTRAL_SERVER_URL = env("MISTRAL_SERVER_URL")
+# Warnings about values the settings corrected; JobsConfig.ready logs them once per process.
+CONFIGURATION_WARNINGS: list[str] = []
+
+
+def model_server_url(name: str) -> str | None:
+    """A Mistral-compatible base URL. The SDK appends ``/v1/chat/completions`` itself, and gateways
+    document their URL with ``/v1`` (Albert: ``https://albert.api.etalab.gouv.fr/v1``): that suffix
+    is removed with a warning rather than every job failing on ``…/v1/v1/chat/completions``."""
+    url = env_url(name)
+    if url is None:
+        return None
+    base = url.rstrip("/")
+    if base.endswith("/v1"):
+        base = base.removesuffix("/v1")
+        CONFIGURATION_WARNINGS.append(
+            f"{name}: {redacted(url)!r} ends with /v1, which the Mistral SDK adds itself; using {redacted(base)!r}."
+        )
+    return base
+
+
+MISTRAL_SERVER_URL = model_server_url("MISTRAL_SERVER_URL")
 MISTRAL_MODEL = env("MISTRAL_MODEL", "mistral-small-latest")
 MISTRAL_MODEL_LONG = env("MISTRAL_MODEL_LONG", "mistral-large-latest")
-MISTRAL_CONTEXT_TOKENS = env_int("MISTRAL_CONTEXT_TOKENS", 0)  # 0: each model's known window
-MISTRAL_TIMEOUT = env_float("MISTRAL_TIMEOUT", 120.0)
-SUITE_AI_CHUNK_TOKENS = env_int("SUITE_AI_CHUNK_TOKENS", 8000)
-SUITE_AI_MAX_INPUT_TOKENS = env_int("SUITE_AI_MAX_INPUT_TOKENS", 400_000)
-SUITE_AI_MAP_CONCURRENCY = env_int("SUITE_AI_MAP_CONCURRENCY", 16)
-SUITE_AI_MODEL_RPM = env_int("SUITE_AI_MODEL_RPM", 0)  # 0: no limit configured
-SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0)
+MISTRAL_CONTEXT_TOKENS = env_int("MISTRAL_CONTEXT_TOKENS", 0, minimum=0)  # 0: each model's known window
+MISTRAL_TIMEOUT = env_seconds("MISTRAL_TIMEOUT", 120.0)
+SUITE_AI_CHUNK_TOKENS = env_int("SUITE_AI_CHUNK_TOKENS", 8000, minimum=1)
+SUITE_AI_MAX_INPUT_TOKENS = env_int("SUITE_AI_MAX_INPUT_TOKENS", 400_000, minimum=1)
+SUITE_AI_MAP_CONCURRENCY = env_int("SUITE_AI_MAP_CONCURRENCY", 16, minimum=1)
+SUITE_AI_MODEL_RPM = env_int("SUITE_AI_MODEL_RPM", 0, minimum=0)  # 0: no limit configured
+SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0, minimum=0)
 # "note=mistral-large-latest,translate=…": the model of one action, over MISTRAL_MODEL(_LONG).
 SUITE_AI_ACTION_MODELS = env_pairs(
     "SUITE_AI_ACTION_MODELS", str, "action=model pairs, e.g. note=mistral-large-latest", keys=tuple(prompts.PROMPTS)
@@ -308,21 +486,21 @@ MISTRAL_CONTEXT_TOKENS_BY_MODEL = env_pairs(
 SUITE_AI_PROMPT_LANG = env_choice("SUITE_AI_PROMPT_LANG", prompts.LANGS)
 
 # --- La Suite Docs --------------------------------------------------------------------------------
-DOCS_BASE_URL = env("DOCS_BASE_URL")
+DOCS_BASE_URL = env_url("DOCS_BASE_URL")
 DOCS_SERVER_TO_SERVER_TOKEN = env("DOCS_SERVER_TO_SERVER_TOKEN")
-DOCS_TIMEOUT = env_float("DOCS_TIMEOUT", 20.0)
+DOCS_TIMEOUT = env_seconds("DOCS_TIMEOUT", 20.0)
 # Where people open Docs, when suite_ai reaches it at another address (an internal hostname).
-DOCS_PUBLIC_URL = env("DOCS_PUBLIC_URL")
+DOCS_PUBLIC_URL = env_url("DOCS_PUBLIC_URL")
 # How notes are written: "child" (a child document, Yjs content written by suite_ai), "child_upload"
 # (a child created from a markdown upload; needs Docs' CONVERSION_UPLOAD_ENABLED) or "owner_root"
 # (a root document owned by the user, with DOCS_SERVER_TO_SERVER_TOKEN).
-SUITE_AI_NOTE_MODE = env("SUITE_AI_NOTE_MODE", "child")
+SUITE_AI_NOTE_MODE = env_choice("SUITE_AI_NOTE_MODE", ("child", "child_upload", "owner_root"), "child")
 SUITE_AI_SERVICE_TOKENS = env_list("SUITE_AI_SERVICE_TOKENS")
 
 # --- OIDC resource server (django-lasuite; same names as in Docs) ---------------------------------
-OIDC_OP_URL = env("OIDC_OP_URL")
-OIDC_OP_INTROSPECTION_ENDPOINT = env("OIDC_OP_INTROSPECTION_ENDPOINT")
-OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+OIDC_OP_URL = env_url("OIDC_OP_URL")
+OIDC_OP_INTROSPECTION_ENDPOINT = env_url("OIDC_OP_INTROSPECTION_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_url("OIDC_OP_JWKS_ENDPOINT")
 OIDC_RS_BACKEND_CLASS = env("OIDC_RS_BACKEND_CLASS", "suite_ai.accounts.oidc.UserCreatingResourceServerBackend")
 OIDC_RS_CLIENT_ID = env("OIDC_RS_CLIENT_ID")
 OIDC_RS_CLIENT_SECRET = env("OIDC_RS_CLIENT_SECRET")
@@ -335,7 +513,7 @@ OIDC_RS_ENCRYPTION_ENCODING = env("OIDC_RS_ENCRYPTION_ENCODING", "A256GCM")
 OIDC_RS_ENCRYPTION_KEY_TYPE = env("OIDC_RS_ENCRYPTION_KEY_TYPE", "RSA")
 OIDC_RS_PRIVATE_KEY_STR = env("OIDC_RS_PRIVATE_KEY_STR")
 OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
-OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 3.0)
+OIDC_TIMEOUT = env_seconds("OIDC_TIMEOUT", 3.0)
 OIDC_PROXY = None
 OIDC_RESOURCE_SERVER_ENABLED = bool(OIDC_OP_INTROSPECTION_ENDPOINT and OIDC_RS_CLIENT_ID)
 
@@ -375,7 +553,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------------------------------
 # Log lines carry ids, codes and timings; never document text, prompts, outputs or tokens.
-LOG_LEVEL = env("SUITE_AI_LOG_LEVEL", "INFO")
+LOG_LEVEL = env_choice("SUITE_AI_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO", fold_case=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -393,4 +571,11 @@ LOGGING = {
     },
 }
 
-PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+
+# --- Processes (manage.py serve, the ASGI app) ----------------------------------------------------
+# Read here rather than where they are used, so that a bad value stops every process the same way.
+SERVE_HOST = env("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn worker processes (manage.py serve)
+SUITE_AI_WEB_THREADS = env_int("SUITE_AI_WEB_THREADS", 16, minimum=1)  # threads of one web process (asgi.py)
