@@ -1,10 +1,14 @@
 # suite_ai — one image for the web server, the Celery worker and beat (see docker-compose.yml).
 FROM python:3.11-slim
 
+# SUITE_AI_STATIC_ROOT: the static files (Swagger UI, ReDoc, the admin) are collected into the image
+# below and served from there by the app itself (whitenoise): not under /data, where a volume would
+# hide them or keep an older release's.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    SUITE_AI_DATA_DIR=/data
+    SUITE_AI_DATA_DIR=/data \
+    SUITE_AI_STATIC_ROOT=/app/static
 
 WORKDIR /app
 # The runtime lock alone first: this layer is rebuilt only when the lock changes, not on every code edit.
@@ -14,6 +18,11 @@ COPY pyproject.toml README.md manage.py ./
 COPY suite_ai ./suite_ai
 # --no-deps: the lock above is the whole dependency set; nothing is resolved here.
 RUN pip install --no-deps . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data
+# Loading the settings needs a data directory (and, with none configured, makes a secret key in it):
+# a throwaway one, so that nothing of it stays in the image.
+RUN data="$(mktemp -d)" \
+    && SUITE_AI_DATA_DIR="$data" python manage.py collectstatic --noinput --verbosity 0 \
+    && rm -rf "$data"
 
 USER suite_ai
 EXPOSE 8000

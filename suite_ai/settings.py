@@ -231,11 +231,30 @@ def data_dir() -> Path:
 DATA_DIR = data_dir()
 
 
+def _embedded_mode() -> bool:
+    """No database or broker server configured: every process of the service shares DATA_DIR."""
+    database = env("DATABASE_URL") or "sqlite:"
+    broker = env("CELERY_BROKER_URL") or "filesystem:"
+    return database.startswith("sqlite:") and broker.startswith("filesystem:")
+
+
 def _secret_key() -> str:
-    """An explicit key in production; in embedded mode a random key kept in the data dir."""
+    """DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE). Without one, the embedded mode (``make run``)
+    generates a random key kept in the data dir. Outside it (a database or broker server named) the
+    start-up stops instead, unless DJANGO_DEBUG is on: a key kept in one data dir is only shared by
+    the processes that share that dir, so web and workers on other machines or containers would
+    not read what the others signed or encrypted (job credentials); and a default known to all,
+    like the one compose used to give, lets anyone forge them."""
     configured = env("DJANGO_SECRET_KEY")
     if configured:
         return configured
+    if not _embedded_mode() and not env_bool("DJANGO_DEBUG", False):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. It is required when DATABASE_URL or CELERY_BROKER_URL names a "
+            "server: set the same random value (or DJANGO_SECRET_KEY_FILE) for the web, worker and beat "
+            "processes, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "(Only the embedded mode, or DJANGO_DEBUG=true, generates one in SUITE_AI_DATA_DIR.)"
+        )
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
@@ -355,8 +374,31 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files (whitenoise) --------------------------------------------------------------------
+# The app serves its own static files (Swagger UI, ReDoc, the admin) in every mode, offline, with
+# no web server in front needed. Where from:
+# - SUITE_AI_STATIC_ROOT set (the image: the Dockerfile collects there at build): from that
+#   directory, with hashed names (cached by browsers for good) and gzip variants. It is not in
+#   SUITE_AI_DATA_DIR: a volume mounted there would hide it, or keep an older release's files.
+# - unset (a source checkout: ``make run``, the tests): straight from the installed packages,
+#   through Django's finders, so a fresh clone, or an upgraded package, needs no collectstatic.
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+_collected_static = env("SUITE_AI_STATIC_ROOT")
+STATIC_ROOT = Path(_collected_static) if _collected_static else None
+WHITENOISE_USE_FINDERS = not _collected_static
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _collected_static
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Right after SecurityMiddleware, where whitenoise documents it: before anything that would spend
+# time (sessions, authentication) on a static file.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+)
 
 # --- Celery ---------------------------------------------------------------------------------------
 # The broker only carries job ids; the database is the truth (see jobs.reconcile).
@@ -435,6 +477,12 @@ SUITE_AI_SUBMIT_RATE = env_parsed(
     f"submissions per period, e.g. 120/min (periods: {', '.join(RATE_PERIODS)})",
 )
 SUITE_AI_EXTRACTIVE_FALLBACK = env_bool("SUITE_AI_EXTRACTIVE_FALLBACK", False)
+
+# --- Health: workers ------------------------------------------------------------------------------
+# Workers beat every SUITE_AI_HEARTBEAT_INTERVAL, idle or not; /health/ready calls them stale past
+# this many seconds and answers 503 then (or with none at all), unless told not to require one.
+SUITE_AI_WORKER_STALE_AFTER = env_float("SUITE_AI_WORKER_STALE_AFTER", 3 * SUITE_AI_HEARTBEAT_INTERVAL)
+SUITE_AI_READY_NEEDS_WORKER = env_bool("SUITE_AI_READY_NEEDS_WORKER", True)
 
 # --- Model gateway --------------------------------------------------------------------------------
 MISTRAL_API_KEY = env("MISTRAL_API_KEY")
@@ -549,6 +597,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Nothing fetched from elsewhere: Swagger UI's default validator badge calls validator.swagger.io.
+    # (ReDoc's page, whose template loads Google Fonts, is our own: jobs/templates/jobs/redoc.html.)
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    # Every API authentication is a bearer token: one "bearerAuth" scheme (suite_ai/jobs/api/schema.py)
+    # describes the three kinds, rather than three "Authorize" boxes for one header.
+    "AUTHENTICATION_WHITELIST": ["suite_ai.accounts.authentication.ApiTokenAuthentication"],
 }
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -1,8 +1,135 @@
-"""Prometheus metrics. With PROMETHEUS_MULTIPROC_DIR set, web and worker processes share them."""
+"""Prometheus metrics. With PROMETHEUS_MULTIPROC_DIR set, web and worker processes share them.
+
+Metrics are never worth a failed request or a job stuck in ``running``: every failure of theirs
+(a directory that cannot be created, a file that cannot be opened or grown) is logged once per
+process and swallowed, and the process keeps counting in memory instead.
+
+In multiprocess mode each process writes its own files in the directory, named by prometheus
+client's ``process_identifier``: by default the PID alone, which collides when containers share
+the directory on a volume (every container's processes have small PIDs, the first one 1), and
+two processes writing one file lose each other's counts. Here the identifier is host name + PID:
+a container's host name is its id, unique among the containers sharing the volume.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import logging
+import os
+import re
+import socket
+import threading
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import values as prometheus_values
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+_reported: set[str] = set()
+_reported_lock = threading.Lock()
+
+
+def _report_once(what: str, message: str, *args: object) -> None:
+    """Log a metrics failure the first time it happens in this process (a broken directory would
+    otherwise log on every request and every job)."""
+    with _reported_lock:
+        if what in _reported:
+            return
+        _reported.add(what)
+    logger.warning(message, *args, exc_info=True)
+
+
+def _host_label(hostname: str) -> str:
+    # The identifier becomes part of a file name that prometheus_client splits on "_" (for gauges,
+    # ``<type>_<mode>_<identifier>.db``): keep to letters, digits, dots and hyphens.
+    return re.sub(r"[^A-Za-z0-9.-]", "-", hostname) or "host"
+
+
+_HOST = _host_label(socket.gethostname())
+
+
+def process_identifier() -> str:
+    """Distinct for every process writing into the directory at the same time, across hosts.
+    prometheus_client calls it on every update to notice a fork, so it stays cheap: the host
+    name is read once (it does not change under a running process), the PID each time."""
+    return f"{_HOST}-{os.getpid()}"
+
+
+def guarded_value_class(multiprocess_class: Any) -> type:
+    """A prometheus value class that never raises: a value whose file cannot be opened falls back
+    to one kept in this process's memory, and a failed write is dropped; both are logged once."""
+
+    class GuardedValue:
+        _multiprocess = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            try:
+                self._value: Any = multiprocess_class(*args, **kwargs)
+            except Exception:
+                _report_once(
+                    "open",
+                    "metrics: cannot open a file in %s=%s; this process counts in memory only",
+                    MULTIPROC_DIR_ENV,
+                    os.environ.get(MULTIPROC_DIR_ENV),
+                )
+                self._value = prometheus_values.MutexValue(*args, **kwargs)
+
+        def inc(self, amount: float) -> None:
+            try:
+                self._value.inc(amount)
+            except Exception:
+                _report_once("write", "metrics: an update failed and was dropped")
+
+        def set(self, value: float, timestamp: float | None = None) -> None:
+            try:
+                self._value.set(value, timestamp)
+            except Exception:
+                _report_once("write", "metrics: an update failed and was dropped")
+
+        def set_exemplar(self, exemplar: Any) -> None:
+            self._value.set_exemplar(exemplar)
+
+        def get(self) -> float:
+            try:
+                return float(self._value.get())
+            except Exception:
+                _report_once("read", "metrics: a value could not be read")
+                return 0.0
+
+        def get_exemplar(self) -> Any:
+            return self._value.get_exemplar()
+
+    return GuardedValue
+
+
+def multiprocess_dir() -> str | None:
+    """The shared directory, created if missing (compose points it into a fresh volume); None
+    when multiprocess mode is off or the directory cannot be made."""
+    directory = os.environ.get(MULTIPROC_DIR_ENV)
+    if not directory:
+        return None
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:
+        _report_once("directory", "metrics: cannot create %s=%s", MULTIPROC_DIR_ENV, directory)
+        return None
+    return directory
+
+
+def _configure() -> None:
+    """Choose how values are stored before the first metric below is built (prometheus_client
+    reads ``values.ValueClass`` when a metric or one of its labelled children is created)."""
+    if multiprocess_dir() is None:
+        prometheus_values.ValueClass = prometheus_values.MutexValue
+        return
+    multiprocess = prometheus_values.MultiProcessValue(process_identifier=process_identifier)
+    prometheus_values.ValueClass = guarded_value_class(multiprocess)
+
+
+_configure()
 
 _WAIT_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _RUN_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
@@ -16,3 +143,18 @@ QUEUE_WAIT = Histogram(
 RUN_TIME = Histogram("suite_ai_job_run_seconds", "From claim to final state", ["action"], buckets=_RUN_BUCKETS)
 MODEL_TOKENS = Counter("suite_ai_model_tokens", "Tokens billed by the model gateway", ["model", "kind"])
 MODEL_CALLS = Counter("suite_ai_model_calls", "Model calls by outcome", ["model", "outcome"])
+
+
+def exposition() -> tuple[bytes, str]:
+    """The process metrics in Prometheus' text format: every process's, read from the shared
+    directory in multiprocess mode, else this process's. A directory that cannot be read falls
+    back to this process's own (logged once): a scrape is answered, with what is known."""
+    directory = multiprocess_dir()
+    if directory is not None:
+        try:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=directory)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        except Exception:
+            _report_once("collect", "metrics: cannot read %s; /metrics shows this process only", directory)
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -163,3 +163,15 @@ class JobCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} of {self.job_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process's last sign of life, for ``/health/ready``. The worker's heartbeat thread
+    writes it every SUITE_AI_HEARTBEAT_INTERVAL, idle or busy; a clean shutdown deletes it."""
+
+    name = models.CharField(max_length=255, primary_key=True)  # Celery node name and PID
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} (beat {self.beat_at:%Y-%m-%d %H:%M:%S})"

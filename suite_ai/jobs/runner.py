@@ -7,17 +7,19 @@ closes its connection at once (with Postgres' pool that returns it to the pool).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from suite_ai.accounts.credentials import decrypt_credentials
-from suite_ai.jobs import metrics, services
+from suite_ai.jobs import metrics, services, workers
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
 from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
 from suite_ai.retrying import backoff_delay
@@ -36,20 +38,26 @@ def short_connection() -> Iterator[None]:
 
 class RunningJobs:
     """The jobs running in this process. One daemon thread heartbeats them all and learns which
-    ones their owner cancelled, so a check for cancellation costs no query."""
+    ones their owner cancelled, so a check for cancellation costs no query. In a worker it also
+    beats for the worker itself, idle or busy (``/health/ready`` reads it: see jobs.workers)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: set[str] = set()
         self._cancelled: set[str] = set()
         self._thread: threading.Thread | None = None
+        self._worker: str | None = None
+
+    def _ensure_thread(self) -> None:
+        # Called with the lock held.
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="suite-ai-heartbeat", daemon=True)
+            self._thread.start()
 
     def add(self, job_id: str) -> None:
         with self._lock:
             self._running.add(job_id)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="suite-ai-heartbeat", daemon=True)
-                self._thread.start()
+            self._ensure_thread()
 
     def remove(self, job_id: str) -> None:
         with self._lock:
@@ -59,29 +67,87 @@ class RunningJobs:
     def is_cancelled(self, job_id: str) -> bool:
         return job_id in self._cancelled
 
+    def beat_for_worker(self, name: str) -> None:
+        """From now on the thread also keeps ``name``'s worker row fresh, with or without jobs."""
+        with self._lock:
+            self._worker = name
+            self._ensure_thread()
+
+    def stop_beating_for_worker(self) -> str | None:
+        with self._lock:
+            name, self._worker = self._worker, None
+        return name
+
     def _loop(self) -> None:
         poll = min(1.0, settings.SUITE_AI_HEARTBEAT_INTERVAL)
-        last_beat = 0.0
+        last_beat = float("-inf")
         while True:
-            time.sleep(poll)
             with self._lock:
                 ids = list(self._running)
-            if not ids:
-                continue
+                worker = self._worker
+            if time.monotonic() - last_beat >= settings.SUITE_AI_HEARTBEAT_INTERVAL:
+                if self._beat(ids, worker):
+                    last_beat = time.monotonic()
+            elif ids:
+                self._learn_cancellations(services.cancel_requested, ids)
+            time.sleep(poll)
+
+    def _beat(self, ids: list[str], worker: str | None) -> bool:
+        """The running jobs' heartbeat, then the worker's, each on its own: a worker row that
+        cannot be written (a table not migrated yet) must not stop the jobs' heartbeats, which the
+        reconciler reads. False when the jobs' failed, to try again at the next poll."""
+        done = not ids or self._learn_cancellations(services.heartbeat, ids)
+        if worker:
             try:
                 with short_connection():
-                    if time.monotonic() - last_beat >= settings.SUITE_AI_HEARTBEAT_INTERVAL:
-                        cancelled = services.heartbeat(ids)
-                        last_beat = time.monotonic()
-                    else:
-                        cancelled = services.cancel_requested(ids)
-                with self._lock:
-                    self._cancelled |= cancelled & self._running
+                    workers.beat(worker)
             except Exception:
-                logger.exception("heartbeat failed")
+                logger.exception("worker heartbeat failed")
+        return done
+
+    def _learn_cancellations(self, query: Callable[[list[str]], set[str]], ids: list[str]) -> bool:
+        try:
+            with short_connection():
+                cancelled = query(ids)
+        except Exception:
+            logger.exception("heartbeat failed")
+            return False
+        with self._lock:
+            self._cancelled |= cancelled & self._running
+        return True
 
 
 RUNNING = RunningJobs()
+
+
+def _worker_name(hostname: str | None) -> str:
+    # Celery's node name (``celery@<host>``, a container's id in compose) and the PID: two workers
+    # started by hand under one node name still beat on separate rows.
+    return f"{hostname or 'worker'}:{os.getpid()}"
+
+
+@worker_ready.connect
+def _worker_started(sender: Any = None, **_: object) -> None:
+    name = _worker_name(getattr(sender, "hostname", None))
+    try:
+        with short_connection():
+            workers.started(name)
+    except Exception:
+        logger.exception("worker heartbeat: first beat failed (the heartbeat thread retries)")
+    RUNNING.beat_for_worker(name)
+
+
+@worker_shutdown.connect
+def _worker_stopped(**_: object) -> None:
+    # Deleted at once, so ready says "none" instead of "stale" after a clean shutdown.
+    name = RUNNING.stop_beating_for_worker()
+    if name is None:
+        return
+    try:
+        with short_connection():
+            workers.stopped(name)
+    except Exception:
+        logger.exception("worker heartbeat: could not remove this worker's row")
 
 
 class DatabaseJobContext:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -10,10 +9,12 @@ from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from kombu import Connection
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector
+from prometheus_client.registry import Collector
 
+from suite_ai.jobs import metrics as job_metrics
+from suite_ai.jobs import workers
 from suite_ai.jobs.models import Job
 
 
@@ -22,7 +23,12 @@ def live(request: HttpRequest) -> JsonResponse:
 
 
 def ready(request: HttpRequest) -> JsonResponse:
+    """Ready when the database and the broker answer and a worker beat recently: a web process
+    alone accepts jobs that nothing runs. SUITE_AI_READY_NEEDS_WORKER=false keeps the worker's
+    state in the answer without making it a condition (for a web tier whose readiness must not
+    follow the workers)."""
     checks: dict[str, str] = {}
+    body: dict[str, object] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -37,9 +43,16 @@ def ready(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "ok"
     except Exception as error:
         checks["broker"] = f"error: {type(error).__name__}"
-    healthy = all(value == "ok" for value in checks.values())
+    try:
+        worker = workers.state(settings.SUITE_AI_WORKER_STALE_AFTER)
+        checks["worker"] = worker.state
+        body["worker"] = worker.as_dict()
+    except Exception as error:
+        checks["worker"] = f"error: {type(error).__name__}"
+    required = checks if settings.SUITE_AI_READY_NEEDS_WORKER else {k: v for k, v in checks.items() if k != "worker"}
+    healthy = all(value == "ok" for value in required.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "unavailable", "checks": checks, **body}, status=200 if healthy else 503
     )
 
 
@@ -60,14 +73,7 @@ class JobsByStatusCollector(Collector):
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
-    registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.MultiProcessCollector(registry)
-        output = generate_latest(registry)
-    else:
-        output = generate_latest(REGISTRY)
+    output, content_type = job_metrics.exposition()
     jobs_registry = CollectorRegistry()
     jobs_registry.register(JobsByStatusCollector())
-    return HttpResponse(output + generate_latest(jobs_registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(output + generate_latest(jobs_registry), content_type=content_type)

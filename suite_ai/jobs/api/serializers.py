@@ -42,7 +42,139 @@ def job_links(job: Job, request: Any) -> dict[str, str]:
     }
 
 
+# --- Response shapes, for the OpenAPI document ------------------------------------------------------
+
+
+def constant(value: str, help_text: str = "", *, required: bool = True) -> serializers.CharField:
+    """A string field that always holds ``value``, as an inline one-value enum in the schema (a
+    ChoiceField would make a component of each, whose names collide)."""
+
+    @extend_schema_field({"type": "string", "enum": [value]})
+    class Constant(serializers.CharField):
+        pass
+
+    return Constant(help_text=help_text, required=required)
+
+
+# ``result`` and ``usage`` are JSON columns written by the pipeline; these serializers only describe
+# them (the API still renders the stored JSON as it is), so clients can generate typed models.
+
+
+class NoteReferenceSerializer(serializers.Serializer):
+    document_id = serializers.UUIDField(help_text="the note's id in Docs")
+    url = serializers.URLField(help_text="where people open it")
+    title = serializers.CharField(help_text="as Docs keeps it")
+
+
+class JobResultSerializer(serializers.Serializer):
+    markdown = serializers.CharField(help_text="the output as markdown")
+    blocks = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="the output as BlockNote blocks (JSON), validated against the editor's schema; editor actions",
+    )
+    note = NoteReferenceSerializer(required=False, help_text="the note written in Docs; the note action")
+    engine = constant("extractive", help_text="present when the offline extractive engine wrote it", required=False)
+
+
+class StageUsageSerializer(serializers.Serializer):
+    calls = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+
+
+class JobUsageSerializer(serializers.Serializer):
+    """Empty until the job ends; the extractive engine reports only ``engine`` and ``calls``."""
+
+    engine = serializers.ChoiceField(choices=["model", "extractive"], required=False)
+    model = serializers.CharField(required=False, help_text="the model of the final answer")
+    models = serializers.ListField(child=serializers.CharField(), required=False, help_text="every model called")
+    calls = serializers.IntegerField(required=False, help_text="model calls paid for")
+    reused_calls = serializers.IntegerField(required=False, help_text="answers taken from an earlier attempt")
+    prompt_tokens = serializers.IntegerField(required=False)
+    completion_tokens = serializers.IntegerField(required=False)
+    total_tokens = serializers.IntegerField(required=False)
+    model_time_ms = serializers.IntegerField(required=False)
+    ttft_ms = serializers.IntegerField(required=False, allow_null=True, help_text="time to the first token")
+    usage_estimated = serializers.BooleanField(required=False, help_text="the gateway sent no usage: estimated")
+    by_stage = serializers.DictField(
+        child=StageUsageSerializer(), required=False, help_text="single, map, merge, reduce, …"
+    )
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="stable snake_case: model_rate_limited, model_unavailable, model_timeout, input_too_large, "
+        "empty_document, worker_lost, job_timeout, internal_error, docs_…"
+    )
+    message = serializers.CharField(help_text="for a person")
+
+
+@extend_schema_field(JobResultSerializer)
+class JobResultField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(JobUsageSerializer)
+class JobUsageField(serializers.JSONField):
+    pass
+
+
+class ActionLabelSerializer(serializers.Serializer):
+    fr = serializers.CharField()
+    en = serializers.CharField()
+
+
+class ActionOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["string", "integer", "boolean"])
+    # Named like attributes of Field, which mypy sees; DRF's metaclass takes declared fields out of
+    # the class, so they shadow nothing at run time.
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    description = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField(), required=False)
+    max_length = serializers.IntegerField(required=False)
+
+
+class ActionSerializer(serializers.Serializer):
+    """One entry of the catalogue (``suite_ai.pipeline.actions``)."""
+
+    name = serializers.CharField()
+    label = ActionLabelSerializer()  # type: ignore[assignment]  # as ActionOptionSerializer.required
+    description = serializers.CharField()
+    options = ActionOptionSerializer(many=True)
+    needs_model = serializers.BooleanField(help_text="only a language model can run it")
+    offline_engine = serializers.BooleanField(help_text="runs without a model (extractive engine)")
+    result = serializers.ChoiceField(
+        choices=["blocks", "note"], help_text="blocks for the editor, or a note written in Docs"
+    )
+    scope = serializers.ListField(child=serializers.ChoiceField(choices=["selection", "document"]))
+
+
+class UsageTotalsSerializer(serializers.Serializer):
+    calls = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+
+
+class UsageByDaySerializer(UsageTotalsSerializer):
+    day = serializers.DateField()
+
+
+class UsageByDocumentSerializer(UsageTotalsSerializer):
+    document = serializers.UUIDField()
+
+
+class UsageReportSerializer(serializers.Serializer):
+    since = serializers.DateField()
+    total = UsageTotalsSerializer()
+    by_day = UsageByDaySerializer(many=True)
+    by_document = UsageByDocumentSerializer(many=True)
+
+
 class JobSerializer(serializers.ModelSerializer):
+    result = JobResultField(read_only=True, allow_null=True, help_text="set once the job succeeded")
+    usage = JobUsageField(read_only=True)
     progress = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -71,17 +203,17 @@ class JobSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field({"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}}})
-    def get_progress(self, job: Job) -> dict[str, int]:
-        return job.progress
-
     @extend_schema_field(
         {
             "type": "object",
-            "nullable": True,
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}},
+            "required": ["done", "total"],
         }
     )
+    def get_progress(self, job: Job) -> dict[str, int]:
+        return job.progress
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
     def get_error(self, job: Job) -> dict[str, Any] | None:
         return job.error
 
@@ -89,7 +221,13 @@ class JobSerializer(serializers.ModelSerializer):
     def get_links(self, job: Job) -> dict[str, str]:
         return job_links(job, self.context.get("request"))
 
-    @extend_schema_field({"type": "object", "properties": {"cancel": {"type": "boolean"}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"retrieve": {"type": "boolean"}, "cancel": {"type": "boolean"}},
+            "required": ["retrieve", "cancel"],
+        }
+    )
     def get_abilities(self, job: Job) -> dict[str, bool]:
         return {"retrieve": True, "cancel": job.status not in FINISHED_STATUSES}
 
@@ -103,3 +241,59 @@ class JobAcceptedSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="stable, machine-readable")
     message = serializers.CharField(help_text="for a person")
+
+
+# --- The event stream (GET /jobs/{id}/events/), one serializer per event ----------------------------
+# On the wire each event is ``id: <n>`` / ``event: <name>`` / ``data: <JSON>``; these describe the
+# three as one object, the ``data`` by event name.
+
+
+class StatusEventDataSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="`queued`: back in the queue")
+    retry_in = serializers.FloatField(help_text="seconds before it runs again")
+    reason = serializers.CharField(help_text="why: model_rate_limited, model_unavailable, worker_lost, …")
+
+
+class ProgressEventDataSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class DeltaEventDataSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="the next piece of the output, to append")
+
+
+class DoneEventDataSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="`succeeded`")
+    result = JobResultSerializer()
+
+
+class FailedEventDataSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="`failed`")
+    error = JobErrorSerializer()
+
+
+class CancelledEventDataSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="`cancelled`")
+
+
+def _event_serializer(name: str, data: type[serializers.Serializer], help_text: str) -> type[serializers.Serializer]:
+    fields = {
+        "id": serializers.IntegerField(help_text="the SSE id; send it back as Last-Event-ID to resume"),
+        "event": constant(name, help_text=help_text),
+        "data": data(),
+    }
+    return type(f"{name.capitalize()}EventSerializer", (serializers.Serializer,), fields)
+
+
+JOB_EVENT_SERIALIZERS: dict[str, serializers.Serializer | type[serializers.Serializer]] = {
+    name: _event_serializer(name, data, help_text)
+    for name, data, help_text in (
+        ("status", StatusEventDataSerializer, "the job went back to the queue (a retry)"),
+        ("progress", ProgressEventDataSerializer, "parts of a long job done"),
+        ("delta", DeltaEventDataSerializer, "streamed output"),
+        ("done", DoneEventDataSerializer, "the job succeeded; the stream ends"),
+        ("failed", FailedEventDataSerializer, "the job failed; the stream ends"),
+        ("cancelled", CancelledEventDataSerializer, "the job was cancelled; the stream ends"),
+    )
+}

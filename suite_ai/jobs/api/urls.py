@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from suite_ai.jobs.api import events, views
+from suite_ai.jobs.api import events, schema, views
 
 router = SimpleRouter()
 router.register("jobs", views.JobViewSet, basename="job")
@@ -9,7 +9,11 @@ router.register("jobs", views.JobViewSet, basename="job")
 urlpatterns = [
     path("actions/", views.ActionCatalogueView.as_view(), name="action-catalogue"),
     path("documents/<str:document_id>/actions/", views.DocumentActionView.as_view(), name="document-actions"),
-    path("jobs/<uuid:pk>/events/", events.job_events, name="job-events"),
+    path(
+        "jobs/<uuid:pk>/events/",
+        schema.documented_by(schema.JobEventsSchemaView)(events.job_events),
+        name="job-events",
+    ),
     path("usage/", views.UsageView.as_view(), name="usage"),
     *router.urls,
 ]

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,22 +23,25 @@ from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
 from suite_ai.api_errors import APIError
 from suite_ai.jobs import services, usage
 from suite_ai.jobs.api.serializers import (
+    ActionSerializer,
     ActionSubmitSerializer,
     ErrorSerializer,
     JobAcceptedSerializer,
     JobSerializer,
+    UsageReportSerializer,
     job_links,
 )
 from suite_ai.jobs.models import Job, JobStatus
 from suite_ai.jobs.throttling import SubmitThrottle
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+JOB_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 class ActionCatalogueView(APIView):
     @extend_schema(
         summary="The actions an editor can offer",
-        responses={200: {"type": "array", "items": {"type": "object"}}},
+        responses={200: ActionSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(pipeline.catalogue())
@@ -156,6 +160,10 @@ class DocumentActionView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[JOB_ID]),
+    cancel=extend_schema(parameters=[JOB_ID]),
+)
 class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own jobs. Another user's job answers 404, exactly like a missing one."""
 
@@ -210,7 +218,7 @@ class UsageView(APIView):
     @extend_schema(
         summary="My model usage",
         parameters=[OpenApiParameter("days", int, description="only the last N days (default 30)")],
-        responses={200: {"type": "object"}},
+        responses={200: UsageReportSerializer, 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         try:
