@@ -73,7 +73,7 @@ def guarded_value_class(multiprocess_class: Any) -> type:
                     "open",
                     "metrics: cannot open a file in %s=%s; this process counts in memory only",
                     MULTIPROC_DIR_ENV,
-                    os.environ.get(MULTIPROC_DIR_ENV),
+                    os.environ.get("PROMETHEUS_MULTIPROC_DIR"),
                 )
                 self._value = prometheus_values.MutexValue(*args, **kwargs)
 
@@ -108,7 +108,7 @@ def guarded_value_class(multiprocess_class: Any) -> type:
 def multiprocess_dir() -> str | None:
     """The shared directory, created if missing (compose points it into a fresh volume); None
     when multiprocess mode is off or the directory cannot be made."""
-    directory = os.environ.get(MULTIPROC_DIR_ENV)
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # read by prometheus_client too, hence not a setting
     if not directory:
         return None
     try:
