@@ -3,8 +3,8 @@
 The request body is read on the event loop, the application runs on a fixed pool of threads
 (which keep their pooled database and cache connections between requests), and its whole
 response comes back in one piece. a2wsgi, used before, hands every body read and every response
-message over between the loop and the thread, each a blocking round trip: five per API request,
-about a sixth of the web's CPU under load. Our API answers are small JSON documents; the one
+message over between the loop and the thread, each a blocking round trip that wakes both sides
+(what that cost is in docs/performance.md). Our API answers are small JSON documents; the one
 long-lived response, the event stream, is served by Django's ASGI handler, not through here.
 """
 

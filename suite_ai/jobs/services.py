@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
-from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
@@ -51,20 +50,18 @@ def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, *
 
 
 @functools.cache
-def _insert_sql(table: str, columns: tuple[str, ...], vendor: str) -> str:
-    """Cached per table, columns and database vendor, whose quoting it uses."""
+def _event_sql(vendor: str) -> str:
+    """Cached per database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})"  # noqa: S608 (names from models)
-
-
-_EVENT_COLUMNS = ("job_id", "kind", "data", "created_at")
+    columns = ", ".join(quote(column) for column in ("job_id", "kind", "data", "created_at"))
+    return f"INSERT INTO {quote(JobEvent._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 (names)
 
 
 def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None) -> None:
-    """Append an event to the job's stream. A job writes about three, its most frequent write:
-    one plain INSERT costs less than half the CPU of ``JobEvent.objects.create``."""
+    """Append an event to the job's stream: the row ``JobEvent.objects.create`` would write, as one
+    prebuilt statement, because every job writes several and the ORM builds and compiles the
+    query anew each time (measured in docs/performance.md); tests/jobs/test_services_sql.py
+    proves the rows equal."""
     values = [
         JobEvent._meta.get_field("job").get_db_prep_value(job_id, connection),
         kind,
@@ -72,28 +69,13 @@ def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None)
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(JobEvent._meta.db_table, _EVENT_COLUMNS, connection.vendor), values)
+        cursor.execute(_event_sql(connection.vendor), values)
 
 
 def insert_rows(rows: Sequence[Model]) -> None:
-    """INSERT new rows of one model, their auto-incremented ids left to the database and not read
-    back: plain parametrised statements, without the query the ORM builds and compiles for each
-    ``create`` or ``bulk_create`` (about a fifth of a submission's CPU). Field defaults and
-    ``auto_now_add`` apply as with the ORM."""
-    if not rows:
-        return
-    meta = rows[0]._meta
-    fields = [f for f in meta.local_concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
-    sql = _insert_sql(meta.db_table, tuple(f.column for f in fields), connection.vendor)
-    params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields] for row in rows]
-    with connection.cursor() as cursor:
-        if len(params) == 1:  # psycopg runs executemany in pipeline mode: twice the cost for one row
-            cursor.execute(sql, params[0])
-        else:
-            cursor.executemany(sql, params)
-    for row in rows:  # now saved, as after the ORM's create
-        row._state.adding = False
-        row._state.db = connection.alias
+    """INSERT new rows of one model (the worker's model calls, written in its final transaction)."""
+    if rows:
+        type(rows[0])._default_manager.bulk_create(rows)
 
 
 # --- Submission -----------------------------------------------------------------------------------
@@ -156,16 +138,14 @@ def submit(submission: Submission) -> tuple[Job, bool]:
 
 
 def _insert_job(**fields: Any) -> Job:
-    """One INSERT, committed on its own: a transaction around it would cost a BEGIN and a COMMIT
-    round trip per submission. Inside a caller's transaction it runs in a savepoint, so that a
-    lost idempotency race (IntegrityError) does not abort the caller's transaction."""
-    job = Job(**fields)
+    """One INSERT, committed on its own (``create`` opens no transaction for a model without
+    parents), because a transaction would add a BEGIN and a COMMIT round trip to every submission.
+    Inside a caller's transaction it runs in a savepoint, so that a lost idempotency race
+    (IntegrityError) does not abort the caller's transaction."""
     if connection.in_atomic_block:
         with transaction.atomic():
-            insert_rows([job])
-    else:
-        insert_rows([job])
-    return job
+            return Job.objects.create(**fields)
+    return Job.objects.create(**fields)
 
 
 def _existing_for_key(submission: Submission, input_hash: str) -> Job | None:
@@ -187,8 +167,9 @@ def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
 @functools.cache
 def _claim_sql(vendor: str) -> str:
     """The whole claim in one statement (Postgres and SQLite ≥ 3.35 both have UPDATE … RETURNING):
-    an ORM UPDATE, then loading the row and its owner, cost each job two thirds of the CPU of its
-    streamed model call. Cached per database vendor, whose quoting it uses."""
+    the conditional UPDATE that makes the claim atomic also returns the claimed row and its
+    owner, where the ORM would need two more queries, each compiled per job. Cached per database
+    vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Job._meta.concrete_fields if field.column)
     user = quote(User._meta.db_table)
@@ -233,8 +214,11 @@ def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
 
 @functools.cache
 def _succeed_sql(vendor: str) -> str:
-    """Every job ends with this UPDATE: built once, where the ORM would build and compile it (with
-    its GREATEST expressions) for each job. Cached per database vendor, whose quoting it uses."""
+    """Every job ends with this UPDATE, the one ``_transition`` would run with
+    ``progress_total = progress_done = Greatest(F("progress_total"), 1)``: built once, because the
+    ORM builds and compiles it, JSON values and expressions included, for each job
+    (docs/performance.md); tests/jobs/test_services_sql.py proves the rows equal. Cached per
+    database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
     at_least_one = f"CASE WHEN {quote('progress_total')} > 1 THEN {quote('progress_total')} ELSE 1 END"
     assignments = ", ".join(

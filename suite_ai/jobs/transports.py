@@ -2,20 +2,30 @@
 embedded ``filesystem://`` broker (``CELERY_BROKER_TRANSPORT``). Everything else is kombu's.
 
 Redis: kombu's channel builds a fresh ``redis.Redis`` for every publish, every message it
-receives and every ack (``Channel.conn_or_acquire``), and a client's constructor copies some two
-hundred response callbacks: measured under load, a third of the worker's consumer-loop CPU and a
-visible part of each submission. A client only wraps the channel's connection pool and is
+receives and every ack (``Channel.conn_or_acquire``), and a client's constructor copies all of
+redis-py's response callbacks each time. A client only wraps the channel's connection pool and is
 thread-safe, so the channel keeps one (rebuilt if the channel replaces its pool).
 
 Filesystem: kombu writes a message file in place, so a worker that lists the folder at that
 moment moves away an empty or half-written file, fails to parse it and stops consuming
 ("Unrecoverable error: JSONDecodeError"). A message is written under a name the reader skips,
 then renamed to its final name: a rename within a folder is atomic.
+
+Both override private kombu methods (``Channel._create_client``, ``Channel._put``) and rely on
+private conventions (the pool attribute, the message file names ``_get`` reads). They were checked
+against one kombu release, ``WRITTEN_FOR``; with any other, kombu's own behaviour runs and one
+warning says so, because a changed convention could turn our writes into messages no reader
+takes. tests/jobs/test_transports.py has a canary per override; after upgrading kombu, re-check
+both against its code and move ``WRITTEN_FOR``. Measured effects: docs/performance.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import logging
 import os
+import threading
 import time
 import uuid
 from typing import Any
@@ -24,13 +34,47 @@ from kombu.exceptions import ChannelError
 from kombu.transport import filesystem, redis
 from kombu.utils.json import dumps
 
+logger = logging.getLogger(__name__)
+
+WRITTEN_FOR = "5.7.0"  # the kombu release whose private methods these overrides were checked against
+
+
+def kombu_version() -> str | None:
+    try:
+        return importlib.metadata.version("kombu")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+_warned = threading.Event()
+
+
+def overrides_apply(version: str | None) -> bool:
+    """Whether the overrides may run on this kombu; warns once per process when they may not."""
+    if version == WRITTEN_FOR:
+        return True
+    if not _warned.is_set():
+        _warned.set()
+        logger.warning(
+            "kombu %s is installed, suite_ai's transport overrides were written for %s: running kombu's own "
+            "transports (a Redis client per message; embedded broker files readable half-written). "
+            "See suite_ai/jobs/transports.py.",
+            version,
+            WRITTEN_FOR,
+        )
+    return False
+
+
+# Read by every overridden method: the tests switch it to see kombu's own behaviour.
+OVERRIDES_ACTIVE = overrides_apply(kombu_version())
+
 
 class RedisChannel(redis.Channel):
     _sync_client: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
-        if asynchronous:
-            return super()._create_client(asynchronous=True)
+        if asynchronous or not OVERRIDES_ACTIVE:
+            return super()._create_client(asynchronous=asynchronous)
         client = self._sync_client
         if client is None or client.connection_pool is not self.pool:
             client = self._sync_client = super()._create_client()
@@ -44,6 +88,9 @@ class RedisTransport(redis.Transport):
 class FilesystemChannel(filesystem.Channel):
     # kombu's filesystem channel calls the argument "payload", its base class "message".
     def _put(self, queue: Any, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if not OVERRIDES_ACTIVE:
+            super()._put(queue, payload, **kwargs)
+            return
         # kombu's name: the reader takes files in name order and matches "<anything>.<queue>.msg".
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staging = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.tmp")
@@ -52,6 +99,8 @@ class FilesystemChannel(filesystem.Channel):
                 file.write(dumps(payload).encode())
             os.replace(staging, os.path.join(self.data_folder_out, name))
         except OSError as error:
+            with contextlib.suppress(OSError):
+                os.remove(staging)  # a full disk must not also leave a stray file behind
             raise ChannelError(f"Cannot add a message to {self.data_folder_out!r}") from error
 
 

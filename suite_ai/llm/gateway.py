@@ -47,8 +47,8 @@ _MESSAGE_TYPES: dict[str, Any] = {
 
 
 def _sdk_messages(messages: Messages) -> list[Any]:
-    """The SDK's own message models: given plain dicts, it re-validates each one through a
-    throw-away pydantic model on every call (a sixth of a streamed call's CPU)."""
+    """The SDK's own message models, because given plain dicts the SDK re-validates each one
+    through a throw-away pydantic model on every call (measured in docs/performance.md)."""
     return [_MESSAGE_TYPES[m["role"]](**m) if m.get("role") in _MESSAGE_TYPES else m for m in messages]
 
 
@@ -190,11 +190,11 @@ class _ThreadShardedTransport(httpx2.BaseTransport):
     """Connections spread over small pools; a thread always uses the same one.
 
     httpcore's pool walks every connection it holds on each request and each response, and
-    probes each idle one's socket with ``poll()``: with one pool for a 256-thread worker, about
-    eight ``poll()`` calls per model request under load (each one a GIL hand-off between
-    threads); with pools of eight connections, one. A thread has at most one call in flight, so
-    a pool serves a few threads. Threads are dealt to pools in turn (not by thread id, which
-    could pile them onto one pool)."""
+    probes each idle one's socket with ``poll()``, each call a GIL hand-off between threads: the
+    work grows with the pool, so small pools keep it to a few probes per request (figures in
+    docs/performance.md). A thread has at most one call in flight, so a pool serves a few
+    threads. Threads are dealt to pools in turn (not by thread id, which could pile them onto
+    one pool)."""
 
     def __init__(self, max_connections: int) -> None:
         shards = max(1, math.ceil(max_connections / _CONNECTIONS_PER_SHARD))
@@ -202,7 +202,7 @@ class _ThreadShardedTransport(httpx2.BaseTransport):
         limits = httpx2.Limits(
             max_connections=per_shard, max_keepalive_connections=per_shard, keepalive_expiry=_KEEPALIVE_EXPIRY
         )
-        # One TLS context for all: building one loads the CA bundle (about 20 ms each).
+        # One TLS context for all, because building one loads and parses the whole CA bundle.
         tls = httpx2.create_ssl_context()
         self.shards = [httpx2.HTTPTransport(verify=tls, limits=limits) for _ in range(shards)]
         self._dealt = itertools.count()
