@@ -1,14 +1,29 @@
-"""One error shape for the whole API: ``{"code": "<stable_snake_case>", "message": "<for a person>", ...}``."""
+"""One error shape for the whole API: ``{"code": "<stable_snake_case>", "message": "<for a person>", ...}``.
+
+``code`` is the contract (README, "Error codes"); ``message`` is in the language the request asks
+for (``Accept-Language``, fr or en, through Django's LocaleMiddleware). suite_ai's own messages are
+marked for translation where they are raised; Django REST framework's are translated by DRF,
+except its JSON parse error, which the handler below words itself, so that a French answer is
+French throughout. ``detail``, when present, is technical English from a peer or
+a library (Docs, the BlockNote validator), for developers.
+
+Django's own error pages (400, 403, 404, 500, a refused ``Host``) are JSON in the same shape.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from suite_ai import error_reporting
 
 
 class APIError(exceptions.APIException):
@@ -41,6 +56,18 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 }
 
 
+def body_too_large() -> APIError:
+    """The request body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, the limit Django enforces on every
+    body (a margin above the input limits, so an oversized input is named by its own check)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return APIError(
+        "input_too_large",
+        _("The request body exceeds the limit of %(limit)d bytes.") % {"limit": limit},
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        limit_bytes=limit,
+    )
+
+
 def _message(detail: Any) -> str:
     if isinstance(detail, list) and detail:
         return _message(detail[0])
@@ -50,29 +77,37 @@ def _message(detail: Any) -> str:
     return str(detail)
 
 
+def _parse_error_message(exc: exceptions.ParseError) -> str:
+    # DRF words a JSON error as "JSON parse error - <json's own English>", untranslated: say it
+    # ourselves, with the position json reports (DRF raises from inside its ``except ValueError``).
+    cause = exc.__context__
+    if isinstance(cause, json.JSONDecodeError):
+        return _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": cause.lineno,
+            "column": cause.colno,
+        }
+    return _("The request body is not valid JSON.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
-        from django.conf import settings
-
-        exc = APIError(
-            "input_too_large",
-            f"The request body exceeds the limit of {settings.SUITE_AI_MAX_INPUT_BYTES} bytes.",
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            limit_bytes=settings.SUITE_AI_MAX_INPUT_BYTES,
-        )
+        exc = body_too_large()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return None  # not an API error: Django reports it (Sentry) and answers with server_error_view
     if isinstance(exc, APIError):
         body: dict[str, Any] = {"code": exc.code, "message": exc.message, **exc.extra}
     else:
         code = getattr(exc, "stable_code", None) or next(
-            (c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), "error"
+            (c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)),
+            "internal_error" if response.status_code >= 500 else "bad_request",
         )
         detail = getattr(exc, "detail", str(exc))
-        body = {"code": code, "message": _message(detail)}
+        body = {"code": code, "message": _message(detail), **getattr(exc, "extra", {})}
+        if isinstance(exc, exceptions.ParseError):
+            body["message"] = _parse_error_message(exc)
         if isinstance(exc, exceptions.ValidationError):
             body["errors"] = detail
         wait = getattr(exc, "wait", None)
@@ -82,15 +117,49 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def not_found_view(request: Any, exception: Exception | None = None) -> Any:
-    from django.http import JsonResponse
+# --- Django's error views (urls.handler400/403/404/500) ----------------------------------------------
+# Reached by what never gets to a DRF view: a refused Host header, an unknown route, a body Django
+# itself refuses, an exception DRF does not handle. LocaleMiddleware has already picked the
+# language when CommonMiddleware refuses the Host, so these answer in it as well.
 
-    return JsonResponse({"code": "not_found", "message": "No such resource."}, status=404)
 
-
-def server_error_view(request: Any) -> Any:
-    from django.http import JsonResponse
-
+def error_response(code: str, message: str, status_code: int, **extra: Any) -> JsonResponse:
+    # UTF-8 as DRF's renderer writes it, not \u escapes: the same bytes whichever path answers.
     return JsonResponse(
-        {"code": "internal_error", "message": "Internal error. The team has been notified."}, status=500
+        {"code": code, "message": message, **extra}, status=status_code, json_dumps_params={"ensure_ascii": False}
     )
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, DisallowedHost):
+        # No host name in the message: it is whatever the client sent.
+        return error_response(
+            "disallowed_host",
+            _("This service does not answer for the host name in the request (DJANGO_ALLOWED_HOSTS)."),
+            status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exception, RequestDataTooBig):
+        error = body_too_large()
+        return error_response(error.code, error.message, error.status_code, **error.extra)
+    return error_response("bad_request", _("The request is malformed."), status.HTTP_400_BAD_REQUEST)
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # DRF's own words (translated by DRF), so the code reads the same from a view and from Django.
+    return error_response(
+        "permission_denied", str(exceptions.PermissionDenied.default_detail), status.HTTP_403_FORBIDDEN
+    )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response("not_found", str(exceptions.NotFound.default_detail), status.HTTP_404_NOT_FOUND)
+
+
+def server_error_view(request: HttpRequest) -> JsonResponse:
+    # Sentry's Django integration captured the exception before Django called this view; say the
+    # team knows only when that is true.
+    if error_reporting.enabled():
+        message = _("Internal error. The team has been notified.")
+    else:
+        message = _("Internal error: the request could not be completed.")
+    return error_response("internal_error", message, status.HTTP_500_INTERNAL_SERVER_ERROR)

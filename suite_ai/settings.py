@@ -282,13 +282,21 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "suite_ai.accounts",
     "suite_ai.jobs",
 ]
 
 MIDDLEWARE = [
+    # First, so that a CORS preflight is answered before anything asks for credentials, and every
+    # answer (errors included: a browser hides an error body without them) gets the CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of messages, from Accept-Language (Django's LocaleMiddleware, less its URL
+    # prefixes); before CommonMiddleware, which refuses a Host header not in ALLOWED_HOSTS, so
+    # that refusal is answered in that language too.
+    "suite_ai.languages.request_language",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -369,10 +377,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "fr-fr"
 TIME_ZONE = "UTC"
-USE_I18N = True
 USE_TZ = True
+
+# --- Languages of messages ------------------------------------------------------------------------
+# Error messages follow the request's Accept-Language, French or English (suite_ai/languages.py).
+# Without that header, English: every browser sends it, so the agents' editor gets French from
+# their browser; a request without it comes from a script or a backend, whose readers are
+# developers working from this English API documentation and logs.
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "suite_ai" / "locale"]
 
 # --- Static files (whitenoise) --------------------------------------------------------------------
 # The app serves its own static files (Swagger UI, ReDoc, the admin) in every mode, offline, with
@@ -588,6 +604,25 @@ REST_FRAMEWORK = {
 # above the input limit so the API answers 413 input_too_large with the limit in the message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(SUITE_AI_MAX_INPUT_BYTES, SUITE_AI_MAX_YDOC_BYTES * 4 // 3) + 64 * 1024
 
+# --- CORS (browser clients on other origins: the Docs editor) ----------------------------------------
+# Only the listed origins, only the API. Bearer tokens travel in the Authorization header, so no
+# cookies are allowed across origins (CORS_ALLOW_CREDENTIALS stays False).
+CORS_ALLOWED_ORIGINS = env_list(
+    "SUITE_AI_CORS_ALLOWED_ORIGINS", item=http_origin, expected="comma-separated origins, e.g. https://docs.example.org"
+)
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "last-event-id",  # a fetch-based event stream resuming (EventSource cannot send Authorization)
+)
+CORS_EXPOSE_HEADERS = ("Location", "Retry-After", "Idempotent-Replayed")
+CORS_PREFLIGHT_MAX_AGE = 3600
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "suite_ai API",
     "DESCRIPTION": "AI actions for La Suite Docs, run as background jobs on Mistral models.",
@@ -633,3 +668,13 @@ SERVE_HOST = env("HOST", "127.0.0.1")
 SERVE_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn worker processes (manage.py serve)
 SUITE_AI_WEB_THREADS = env_int("SUITE_AI_WEB_THREADS", 16, minimum=1)  # threads of one web process (asgi.py)
+
+# --- Error reporting (Sentry, optional, as in Docs) -----------------------------------------------
+# On only with SENTRY_DSN; the release is the package's version. Reports carry no request body,
+# token or document text (suite_ai/error_reporting.py).
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT")
+if SENTRY_DSN:
+    from suite_ai import error_reporting
+
+    error_reporting.init(SENTRY_DSN, environment=SENTRY_ENVIRONMENT)

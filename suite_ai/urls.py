@@ -18,5 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Django's own error pages, as JSON errors in the API's shape (suite_ai/api_errors.py).
+handler400 = "suite_ai.api_errors.bad_request_view"
+handler403 = "suite_ai.api_errors.permission_denied_view"
 handler404 = "suite_ai.api_errors.not_found_view"
 handler500 = "suite_ai.api_errors.server_error_view"

@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext as _
 from lasuite.oidc_resource_server.authentication import ResourceServerAuthentication
 from lasuite.oidc_resource_server.backend import ResourceServerBackend
 from rest_framework import exceptions, status
@@ -44,10 +45,13 @@ class ServiceCall:
 
 
 class AuthError(exceptions.AuthenticationFailed):
-    def __init__(self, code: str, message: str, status_code: int = status.HTTP_401_UNAUTHORIZED) -> None:
+    """``extra`` goes into the error body beside code and message (suite_ai.api_errors)."""
+
+    def __init__(self, code: str, message: str, status_code: int = status.HTTP_401_UNAUTHORIZED, **extra: Any) -> None:
         super().__init__(message, code)
         self.stable_code = code
         self.status_code = status_code
+        self.extra = extra
 
 
 def upsert_user(sub: str, email: str = "", name: str = "") -> User:
@@ -80,12 +84,13 @@ class OIDCResourceServerAuthentication(ResourceServerAuthentication):
         try:
             found = super().authenticate(request)
         except SuspiciousOperation as error:
-            raise AuthError("invalid_token", f"The access token was refused: {error}") from None
+            # The library's reason is English and technical: a detail for developers.
+            raise AuthError("invalid_token", _("The access token was refused."), detail=str(error)) from None
         except requests.RequestException:
             logger.warning("OIDC introspection endpoint unreachable")
             raise AuthError(
                 "auth_provider_unavailable",
-                "The identity provider could not be reached to check the token; try again shortly.",
+                _("The identity provider could not be reached to check the token; try again shortly."),
                 status.HTTP_503_SERVICE_UNAVAILABLE,
             ) from None
         if found is None:
@@ -93,7 +98,7 @@ class OIDCResourceServerAuthentication(ResourceServerAuthentication):
         user, _claims = found
         audience = str(getattr(request, "resource_server_token_audience", "") or "")
         if settings.OIDC_RS_ALLOWED_AUDIENCES and audience not in settings.OIDC_RS_ALLOWED_AUDIENCES:
-            raise AuthError("token_audience_not_allowed", "This token was issued for another application.")
+            raise AuthError("token_audience_not_allowed", _("This token was issued for another application."))
         return user, UserAccessToken(token=self.get_access_token(request), audience=audience)
 
 
@@ -118,7 +123,8 @@ class ServiceTokenAuthentication:
         if not sub or not email:
             raise AuthError(
                 "missing_on_behalf_of",
-                f"A service token acts on behalf of a user: send {SERVICE_SUB_HEADER} and {SERVICE_EMAIL_HEADER}.",
+                _("A service token acts on behalf of a user: send %(sub)s and %(email)s.")
+                % {"sub": SERVICE_SUB_HEADER, "email": SERVICE_EMAIL_HEADER},
                 status.HTTP_400_BAD_REQUEST,
             )
         user = upsert_user(sub, email, request.headers.get(SERVICE_NAME_HEADER, "").strip())

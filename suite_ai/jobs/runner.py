@@ -18,6 +18,7 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
+from suite_ai import error_reporting
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services, workers
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
@@ -294,10 +295,20 @@ def run(job_id: str, worker: str) -> str:
             services.fail(job, failure.code, failure.message)
         return "failed"
     except Exception as error:
-        # Never log the exception text itself: it may quote document content.
-        logger.error("job %s crashed (%s)", job_id, type(error).__name__, exc_info=settings.DEBUG)
+        # Never log the exception text itself: it may quote document content. Sentry, when
+        # configured, gets the stack trace without it; the log line then is not a second report.
+        notified = error_reporting.capture_exception(error)
+        logger.error(
+            "job %s crashed (%s)",
+            job_id,
+            type(error).__name__,
+            exc_info=settings.DEBUG,
+            extra=error_reporting.ALREADY_REPORTED if notified else None,
+        )
+        # Stored on the job, so in English like every job message (no request, no language here).
+        message = "The job failed unexpectedly." + (" The team has been notified." if notified else "")
         with final_transaction(context):
-            services.fail(job, "internal_error", "The job failed unexpectedly. The team has been notified.")
+            services.fail(job, "internal_error", message)
         return "failed"
     finally:
         RUNNING.remove(job_id)

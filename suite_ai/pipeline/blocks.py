@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from suite_ai import blocknote
 from suite_ai.blocknote import Block, BlockNoteError, YDocTooLargeError
@@ -18,39 +19,64 @@ from suite_ai.llm.chunking import Segment
 from suite_ai.pipeline.context import ActionRequestError, JobFailure, Source
 
 
+def _blocknote_message(error: BlockNoteError) -> str:
+    """The refusal in the request's language. ``suite_ai.blocknote`` is a plain library with English
+    messages; its codes are stable, so they are translated here. Where the problem is goes in the
+    error's ``path`` and ``block_id``, the library's precise wording in its ``detail``."""
+    messages = {
+        "invalid_base64": _("input.ydoc is not valid base64."),
+        "invalid_yjs_update": _("input.ydoc is not a Yjs document update."),
+        "ydoc_too_large": _("The Yjs document is larger than the limit of %(limit)d bytes.")
+        % {"limit": settings.SUITE_AI_MAX_YDOC_BYTES},
+        "missing_document_store": _("input.ydoc holds no BlockNote document."),
+        "invalid_blocks": _("The input is not valid BlockNote blocks."),
+        "unknown_block_type": _("A block has a type the editor does not know."),
+        "invalid_block_props": _("A block has invalid properties."),
+        "invalid_inline_content": _("A block has invalid text content."),
+        "duplicate_block_id": _("A block id is used twice."),
+        "unknown_block_id": _("input.block_ids names a block that is not in the document."),
+    }
+    return messages.get(error.code) or _("The input is not a valid BlockNote document.")
+
+
 def _refused(error: BlockNoteError) -> ActionRequestError:
     body = error.as_dict()
     status = 413 if isinstance(error, YDocTooLargeError) else 400
     extra: dict[str, Any] = {key: value for key, value in body.items() if key not in ("code", "message")}
+    extra["detail"] = error.message
     if status == 413:
         extra["limit_bytes"] = settings.SUITE_AI_MAX_YDOC_BYTES
-    return ActionRequestError(error.code, error.message, status, **extra)
+    return ActionRequestError(error.code, _blocknote_message(error), status, **extra)
 
 
 def validate_blocks_input(blocks: Any) -> dict[str, Any]:
     if not isinstance(blocks, list):
-        raise ActionRequestError("invalid_input", "input.blocks must be a list of BlockNote blocks.")
+        raise ActionRequestError("invalid_input", _("input.blocks must be a list of BlockNote blocks."))
     if not blocks:
-        raise ActionRequestError("empty_input", "input.blocks is empty: select some text first.")
+        raise ActionRequestError("empty_input", _("input.blocks is empty: select some text first."))
     size = len(json.dumps(blocks, ensure_ascii=False).encode())
     if size > settings.SUITE_AI_MAX_INPUT_BYTES:
         limit = settings.SUITE_AI_MAX_INPUT_BYTES
-        message = f"The blocks input is {size} bytes; the limit is {limit} bytes."
+        message = _("The %(kind)s input is %(size)d bytes; the limit is %(limit)d bytes.") % {
+            "kind": "blocks",
+            "size": size,
+            "limit": limit,
+        }
         raise ActionRequestError("input_too_large", message, 413, limit_bytes=limit)
     try:
         parsed = blocknote.blocks_from_json(blocks)
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(parsed).segments:
-        raise ActionRequestError("empty_input", "The blocks hold no text.")
+        raise ActionRequestError("empty_input", _("The blocks hold no text."))
     return {"blocks": blocks}
 
 
 def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     if not isinstance(ydoc, str) or not ydoc:
-        raise ActionRequestError("invalid_input", "input.ydoc must be the base64 text of a Yjs update.")
+        raise ActionRequestError("invalid_input", _("input.ydoc must be the base64 text of a Yjs update."))
     if block_ids is not None and (not isinstance(block_ids, list) or not all(isinstance(i, str) for i in block_ids)):
-        raise ActionRequestError("invalid_input", "input.block_ids must be a list of block ids.")
+        raise ActionRequestError("invalid_input", _("input.block_ids must be a list of block ids."))
     try:
         blocks = blocknote.read_base64(ydoc, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
         if block_ids:
@@ -58,7 +84,7 @@ def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(blocks).segments:
-        raise ActionRequestError("empty_input", "The selected blocks hold no text.")
+        raise ActionRequestError("empty_input", _("The selected blocks hold no text."))
     return {"ydoc": ydoc, **({"block_ids": block_ids} if block_ids else {})}
 
 

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from suite_ai.accounts.credentials import Credentials, encrypt_credentials
 from suite_ai.lasuite_docs import DocsClient, DocsError, DocsUnavailable, NoteMode, RetryPolicy
@@ -67,12 +68,15 @@ def authorize_submission(*, user: Any, document_id: uuid.UUID, action: Action, h
         if not has_input:
             raise ActionRequestError(
                 "missing_input",
-                "No input was sent and no Docs instance is configured to read the document from: "
-                'send {"input": {"markdown": ...}} or set DOCS_BASE_URL.',
+                _(
+                    "No input was sent and no Docs instance is configured to read the document from: "
+                    'send {"input": {"markdown": ...}} or set DOCS_BASE_URL.'
+                ),
             )
         if action.writes_note:
             raise ActionRequestError(
-                "docs_not_configured", f"The {action.name} action writes a note into Docs: set DOCS_BASE_URL."
+                "docs_not_configured",
+                _("The %(action)s action writes a note into Docs: set DOCS_BASE_URL.") % {"action": action.name},
             )
         return ""
     if caller.kind is CallerKind.DOCS_USER:
@@ -84,16 +88,20 @@ def authorize_submission(*, user: Any, document_id: uuid.UUID, action: Action, h
         # The Docs backend vouches for the user; it sends the content, and notes go to the user's
         # own space through create-for-owner (Docs' server-to-server API has no other write).
         if not has_input:
-            raise ActionRequestError("missing_input", "A service call must send the document's content as input.")
+            raise ActionRequestError("missing_input", _("A service call must send the document's content as input."))
         if not settings.DOCS_SERVER_TO_SERVER_TOKEN:
-            raise ActionRequestError("docs_not_configured", "Notes for service calls need DOCS_SERVER_TO_SERVER_TOKEN.")
+            raise ActionRequestError(
+                "docs_not_configured", _("Notes for service calls need DOCS_SERVER_TO_SERVER_TOKEN.")
+            )
         if not user.email:
-            raise ActionRequestError("missing_on_behalf_of", "Notes for service calls need the user's email.")
+            raise ActionRequestError("missing_on_behalf_of", _("Notes for service calls need the user's email."))
         return ""
     raise ActionRequestError(
         "docs_token_required",
-        "Reading the document from Docs or writing a note there needs an OIDC access token from "
-        "La Suite's identity provider, so that Docs checks your rights.",
+        _(
+            "Reading the document from Docs or writing a note there needs an OIDC access token from "
+            "La Suite's identity provider, so that Docs checks your rights."
+        ),
         401,
     )
 
@@ -106,20 +114,42 @@ def _authorize_with_user_token(token: str, document_id: uuid.UUID, action: Actio
         # Docs is down: the job is accepted and the worker checks the rights before any work.
         return encrypt_credentials(Credentials("oidc", token))
     except DocsError as error:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"detail": error.message}
         if error.retry_after is not None:
             extra["retry_after"] = max(1, round(error.retry_after))
-        raise ActionRequestError(error.code, error.message, SUBMISSION_STATUS.get(error.code, 400), **extra) from None
+        status = SUBMISSION_STATUS.get(error.code, 400)
+        raise ActionRequestError(error.code, _docs_refusal(error, extra.get("retry_after")), status, **extra) from None
     if not document.can("retrieve"):
-        raise ActionRequestError("docs_forbidden", "You cannot read this document in Docs.", 403)
+        raise ActionRequestError("docs_forbidden", _("You cannot read this document in Docs."), 403)
     needs_child = action.writes_note and settings.SUITE_AI_NOTE_MODE != NoteMode.OWNER_ROOT
     if needs_child and not document.can("children_create"):
         raise ActionRequestError(
             "docs_forbidden",
-            "You cannot create documents under this one in Docs: a note needs editor rights on it.",
+            _("You cannot create documents under this one in Docs: a note needs editor rights on it."),
             403,
         )
     return encrypt_credentials(Credentials("oidc", token))
+
+
+def _docs_refusal(error: DocsError, retry_after: int | None) -> str:
+    """What Docs' refusal means, in the request's language. ``suite_ai.lasuite_docs`` is a plain
+    library with English messages that may quote Docs itself; its codes are stable, so they are
+    translated here and its wording goes in the error's ``detail``."""
+    if error.code == "docs_rate_limited" and retry_after is not None:
+        return _("Docs is throttling these requests; try again in %(seconds)d s.") % {"seconds": retry_after}
+    messages = {
+        "docs_unauthorized": _("Docs refused your access token: sign in again to get a fresh one."),
+        "docs_forbidden": _("Docs does not let you do this with this document."),
+        "docs_collaboration_locked": _(
+            "Docs refuses changes to this document while it is edited live; try again in a few minutes."
+        ),
+        "docs_not_found": _("Docs has no such document."),
+        "docs_rate_limited": _("Docs is throttling these requests; try again shortly."),
+        "docs_bad_request": _("Docs rejected the request."),
+        "docs_not_configured": _("The connection to Docs is not fully configured."),
+        "docs_bad_response": _("Docs answered something unexpected; try again shortly."),
+    }
+    return messages.get(error.code) or _("Docs refused the request.")
 
 
 def job_docs_client(context: JobContext) -> DocsClient:

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from suite_ai.pipeline.actions import ACTIONS, Action, model_configured
 from suite_ai.pipeline.context import ActionRequestError, Caller
 from suite_ai.pipeline.documents import authorize_submission
@@ -30,10 +32,15 @@ def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
     known = {option.name: option for option in action.options}
     unknown = sorted(set(options) - set(known))
     if unknown:
+        names = {"action": action.name, "unknown": ", ".join(unknown), "known": ", ".join(known)}
         raise ActionRequestError(
             "unknown_option",
-            f"Unknown option(s) for {action.name}: {', '.join(unknown)}."
-            + (f" Accepted: {', '.join(known)}." if known else " This action takes no options."),
+            (
+                _("Unknown option(s) for %(action)s: %(unknown)s. Accepted: %(known)s.")
+                if known
+                else _("Unknown option(s) for %(action)s: %(unknown)s. This action takes no options.")
+            )
+            % names,
             options=unknown,
         )
     cleaned: dict[str, Any] = {}
@@ -42,13 +49,17 @@ def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
         if value is None or (isinstance(value, str) and not value.strip()):
             if option.required:
                 raise ActionRequestError(
-                    "missing_option", f"The {action.name} action needs the option {option.name!r}.", option=option.name
+                    "missing_option",
+                    _("The %(action)s action needs the option %(option)r.")
+                    % {"action": action.name, "option": option.name},
+                    option=option.name,
                 )
             continue
         if not isinstance(value, option.type) or (option.type is int and isinstance(value, bool)):
             raise ActionRequestError(
                 "invalid_option",
-                f"The option {option.name!r} must be a {option.describe()['type']}.",
+                _("The option %(option)r must be a %(type)s.")
+                % {"option": option.name, "type": option.describe()["type"]},
                 option=option.name,
             )
         if isinstance(value, str):
@@ -56,13 +67,15 @@ def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
         if option.choices and value not in option.choices:
             raise ActionRequestError(
                 "invalid_option",
-                f"The option {option.name!r} must be one of: {', '.join(option.choices)}.",
+                _("The option %(option)r must be one of: %(choices)s.")
+                % {"option": option.name, "choices": ", ".join(option.choices)},
                 option=option.name,
             )
         if option.max_length and isinstance(value, str) and len(value) > option.max_length:
             raise ActionRequestError(
                 "invalid_option",
-                f"The option {option.name!r} is limited to {option.max_length} characters.",
+                _("The option %(option)r is limited to %(limit)d characters.")
+                % {"option": option.name, "limit": option.max_length},
                 option=option.name,
             )
         cleaned[option.name] = value
@@ -81,7 +94,9 @@ def prepare(
     spec = ACTIONS.get(action)
     if spec is None:
         raise ActionRequestError(
-            "unknown_action", f"Unknown action {action!r}. Available: {', '.join(ACTIONS)}.", actions=list(ACTIONS)
+            "unknown_action",
+            _("Unknown action %(action)r. Available: %(actions)s.") % {"action": action, "actions": ", ".join(ACTIONS)},
+            actions=list(ACTIONS),
         )
     cleaned_options = validate_options(spec, options)
     cleaned_input = validate_input(input)
@@ -89,8 +104,11 @@ def prepare(
     if spec.needs_model and not model_configured() and not spec.has_offline_engine:
         raise ActionRequestError(
             "model_not_configured",
-            f"The {spec.name} action needs a language model: set MISTRAL_API_KEY "
-            "(and MISTRAL_SERVER_URL for a Mistral-compatible gateway such as Albert API).",
+            _(
+                "The %(action)s action needs a language model: set MISTRAL_API_KEY "
+                "(and MISTRAL_SERVER_URL for a Mistral-compatible gateway such as Albert API)."
+            )
+            % {"action": spec.name},
         )
     credentials = authorize_submission(
         user=user, document_id=document_id, action=spec, has_input=cleaned_input is not None, caller=caller

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from suite_ai.llm.chunking import Segment
 from suite_ai.pipeline.actions import Action
@@ -22,7 +23,8 @@ INPUT_KINDS = ("markdown", "blocks", "ydoc")
 def _too_large(kind: str, size: int, limit: int) -> ActionRequestError:
     return ActionRequestError(
         "input_too_large",
-        f"The {kind} input is {size} bytes; the limit is {limit} bytes.",
+        _("The %(kind)s input is %(size)d bytes; the limit is %(limit)d bytes.")
+        % {"kind": kind, "size": size, "limit": limit},
         413,
         limit_bytes=limit,
     )
@@ -37,13 +39,17 @@ def check_scope(action: Action, job_input: dict[str, Any] | None) -> None:
     if job_input is None:
         raise ActionRequestError(
             "missing_input",
-            f"The {action.name} action works on a selection: send the selected text as input "
-            '({"markdown": …}, {"blocks": […]} or {"ydoc": …, "block_ids": […]}).',
+            _(
+                "The %(action)s action works on a selection: send the selected text as input "
+                '({"markdown": …}, {"blocks": […]} or {"ydoc": …, "block_ids": […]}).'
+            )
+            % {"action": action.name},
         )
     if "ydoc" in job_input and not job_input.get("block_ids"):
         raise ActionRequestError(
             "missing_input",
-            f"The {action.name} action works on a selection: with input.ydoc, say which blocks in input.block_ids.",
+            _("The %(action)s action works on a selection: with input.ydoc, say which blocks in input.block_ids.")
+            % {"action": action.name},
         )
 
 
@@ -52,20 +58,22 @@ def validate_input(raw: Any) -> dict[str, Any] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise ActionRequestError("invalid_input", 'The input must be an object such as {"markdown": "..."}.')
+        raise ActionRequestError("invalid_input", _('The input must be an object such as {"markdown": "..."}.'))
     kinds = [kind for kind in INPUT_KINDS if kind in raw]
     allowed = set(INPUT_KINDS) | {"block_ids"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise ActionRequestError("invalid_input", f"Unknown input field(s): {', '.join(unknown)}.")
+        raise ActionRequestError(
+            "invalid_input", _("Unknown input field(s): %(fields)s.") % {"fields": ", ".join(unknown)}
+        )
     if len(kinds) != 1:
         raise ActionRequestError(
             "invalid_input" if kinds else "missing_input",
-            "Give exactly one of input.markdown, input.blocks or input.ydoc.",
+            _("Give exactly one of input.markdown, input.blocks or input.ydoc."),
         )
     kind = kinds[0]
     if "block_ids" in raw and kind != "ydoc":
-        raise ActionRequestError("invalid_input", "input.block_ids selects blocks of input.ydoc only.")
+        raise ActionRequestError("invalid_input", _("input.block_ids selects blocks of input.ydoc only."))
     if kind == "markdown":
         return {"markdown": _validate_markdown(raw["markdown"])}
     if kind == "blocks":
@@ -75,9 +83,9 @@ def validate_input(raw: Any) -> dict[str, Any] | None:
 
 def _validate_markdown(markdown: Any) -> str:
     if not isinstance(markdown, str):
-        raise ActionRequestError("invalid_input", "input.markdown must be a string.")
+        raise ActionRequestError("invalid_input", _("input.markdown must be a string."))
     if not markdown.strip():
-        raise ActionRequestError("empty_input", "input.markdown is empty: select some text first.")
+        raise ActionRequestError("empty_input", _("input.markdown is empty: select some text first."))
     size = len(markdown.encode())
     if size > settings.SUITE_AI_MAX_INPUT_BYTES:
         raise _too_large("markdown", size, settings.SUITE_AI_MAX_INPUT_BYTES)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from suite_ai import pipeline
 from suite_ai.accounts.models import User
 from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
-from suite_ai.api_errors import APIError
+from suite_ai.api_errors import APIError, body_too_large
 from suite_ai.jobs import services, usage
 from suite_ai.jobs.api.serializers import (
     ActionSerializer,
@@ -67,7 +68,7 @@ def parse_document_id(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise APIError("invalid_document_id", "The document id must be a UUID.") from None
+        raise APIError("invalid_document_id", _("The document id must be a UUID.")) from None
 
 
 class DocumentActionView(APIView):
@@ -97,29 +98,24 @@ class DocumentActionView(APIView):
     )
     def post(self, request: Request, document_id: str) -> Response:
         document_uuid = parse_document_id(document_id)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            raise APIError(
-                "input_too_large",
-                f"The request body exceeds the limit of {limit} bytes.",
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                limit_bytes=limit,
-            )
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise body_too_large()
         idempotency_key = request.headers.get("Idempotency-Key") or None
         if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise APIError(
                 "invalid_idempotency_key",
-                f"The Idempotency-Key header is limited to {IDEMPOTENCY_KEY_MAX_LENGTH} characters.",
+                _("The Idempotency-Key header is limited to %(limit)d characters.")
+                % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
             )
         if not isinstance(request.data, dict):
-            raise APIError("invalid_request", "The request body must be a JSON object.")
+            raise APIError("invalid_request", _("The request body must be a JSON object."))
         serializer = ActionSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         unknown_fields = set(request.data) - set(serializer.fields)
         if unknown_fields:
             raise APIError(
                 "unknown_field",
-                f"Unknown field(s): {', '.join(sorted(unknown_fields))}.",
+                _("Unknown field(s): %(fields)s.") % {"fields": ", ".join(sorted(unknown_fields))},
                 fields=sorted(unknown_fields),
             )
         try:
@@ -149,7 +145,7 @@ class DocumentActionView(APIView):
         except services.IdempotencyConflict:
             raise APIError(
                 "idempotency_conflict",
-                "This Idempotency-Key was already used with a different request.",
+                _("This Idempotency-Key was already used with a different request."),
                 status.HTTP_409_CONFLICT,
             ) from None
         links = job_links(job, request)
@@ -178,7 +174,12 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
             jobs = jobs.filter(document_id=parse_document_id(document))
         if job_status := params.get("status"):
             if job_status not in JobStatus.values:
-                raise APIError("invalid_filter", f"Unknown status {job_status!r}.", choices=JobStatus.values)
+                raise APIError(
+                    "invalid_filter",
+                    _("Unknown status %(status)r: expected one of %(choices)s.")
+                    % {"status": job_status, "choices": ", ".join(JobStatus.values)},
+                    choices=JobStatus.values,
+                )
             jobs = jobs.filter(status=job_status)
         if job_action := params.get("action"):
             jobs = jobs.filter(action=job_action)
@@ -206,7 +207,7 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
         except services.JobAlreadyFinished:
             raise APIError(
                 "job_finished",
-                f"The job already ended ({job.status}); it cannot be cancelled.",
+                _("The job already ended (%(status)s); it cannot be cancelled.") % {"status": job.status},
                 status.HTTP_409_CONFLICT,
             ) from None
         return Response(self.get_serializer(job).data)
@@ -224,9 +225,9 @@ class UsageView(APIView):
         try:
             days = int(request.query_params.get("days", "30"))
         except ValueError:
-            raise APIError("invalid_filter", "days must be a whole number.") from None
+            raise APIError("invalid_filter", _("days must be a whole number.")) from None
         if not 1 <= days <= 366:
-            raise APIError("invalid_filter", "days must be between 1 and 366.")
+            raise APIError("invalid_filter", _("days must be between 1 and 366."))
         since = timezone.now().date() - dt.timedelta(days=days)
         owner = caller(request).pk
         return Response(
