@@ -101,6 +101,8 @@ def run_probe(tmp_path: Path, **environment: str) -> dict[str, Any]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "SUITE_AI_DATA_DIR": str(tmp_path),
+        # Its own SQLite database, on either backend: the probe migrates and creates rows.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
         # ERROR: the runner's "job … crashed" line is emitted, so Sentry's logging integration sees it.
         "SUITE_AI_LOG_LEVEL": "ERROR",
         **environment,
