@@ -6,35 +6,18 @@ from __future__ import annotations
 
 import logging
 import os
-import runpy
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from suite_ai.pipeline.model import llm_settings
-from tests.support.environment import find_reads_in
+from tests.support.settings_env import settings_from
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_FILE = ROOT / "suite_ai" / "settings.py"
-# Everything the settings read, so that a run here is not influenced by this machine's environment;
-# the data directory and the secret key stay the test session's.
-KEPT = {"SUITE_AI_DATA_DIR", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
-READ = sorted(find_reads_in(ROOT, [SETTINGS_FILE]).names - KEPT)
-
-
-def settings_from(monkeypatch: pytest.MonkeyPatch, **environment: str) -> dict[str, Any]:
-    """The settings module run afresh, as a process starting with this environment would run it."""
-    for name in READ:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(f"{name}_FILE", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(str(SETTINGS_FILE))
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **environment: str) -> str:

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import runpy
-from pathlib import Path
-from typing import Any
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from suite_ai.llm.ratelimit import Limits
 from suite_ai.pipeline.actions import ACTIONS
 from suite_ai.pipeline.model import limiter, llm_settings, plan
+from tests.support.settings_env import settings_from
 
-SETTINGS_FILE = Path(__file__).resolve().parents[2] / "suite_ai" / "settings.py"
 MODEL_LAYER = (
     "MISTRAL_API_KEY",
     "MISTRAL_SERVER_URL",
@@ -29,16 +25,6 @@ MODEL_LAYER = (
     "SUITE_AI_ACTION_MODELS",
     "SUITE_AI_PROMPT_LANG",
 )
-
-
-def settings_from(monkeypatch: pytest.MonkeyPatch, **environment: str) -> dict[str, Any]:
-    """The settings module run afresh, as a process starting with this environment would run it."""
-    for name in MODEL_LAYER:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(f"{name}_FILE", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(str(SETTINGS_FILE))
 
 
 def test_the_model_layer_variables_reach_the_plan_and_the_limiter(monkeypatch, settings, tmp_path):
