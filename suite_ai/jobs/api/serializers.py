@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from suite_ai.jobs import tickets
 from suite_ai.jobs.models import FINISHED_STATUSES, Job
 
 
@@ -35,9 +36,11 @@ def job_links(job: Job, request: Any) -> dict[str, str]:
         path = reverse(name, kwargs={"pk": job.id})
         return request.build_absolute_uri(path) if request is not None else path
 
+    # The events link carries a ticket for this job and its owner: a browser's EventSource
+    # cannot send the Authorization header (suite_ai.jobs.tickets).
     return {
         "self": absolute("job-detail"),
-        "events": absolute("job-events"),
+        "events": f"{absolute('job-events')}?ticket={tickets.issue(job.id, job.owner_id)}",
         "cancel": absolute("job-cancel"),
     }
 
