@@ -179,6 +179,25 @@ def closed_loop(stack: Stack, model: FakeModel, sampler: ConnectionSampler, clie
     }
 
 
+def unfollowed(stack: Stack, clients: int, rate: float) -> dict[str, Any]:
+    """The control: the same jobs at about the same rate, submitted and run with nobody following
+    them. What the closed loop costs beyond this is what following the streams costs."""
+    from bench.service_bench import _submissions
+
+    processes = {"server": [stack.web, *stack.workers], "web": [stack.web]}
+    before = {name: sum(cpu_seconds(p.process.pid) for p in group) for name, group in processes.items()}
+    per_client = max(1, round(rate * CLOSED_LOOP_SECONDS / clients))
+    _, ids, errors = asyncio.run(_submissions(stack, clients, per_client, clients / rate, MODEL_DELAY))
+    stack.wait_finished(ids, 120)
+    cpu = {name: sum(cpu_seconds(p.process.pid) for p in group) - before[name] for name, group in processes.items()}
+    return {
+        "jobs": len(ids),
+        "server_cpu_ms_per_job": cpu["server"] / max(1, len(ids)) * 1000,
+        "web_cpu_ms_per_job": cpu["web"] / max(1, len(ids)) * 1000,
+        "errors": errors,
+    }
+
+
 # --- 1,000 idle followers -----------------------------------------------------------------------------
 
 
@@ -255,9 +274,17 @@ async def _idle_followers(stack: Stack, sampler: ConnectionSampler, jobs: list[t
 
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+        from bench.service_bench import _submissions
+
         out["actions_p50_ms_without_followers"] = (
             percentile(await timed_get(session, "/api/v1.0/actions/", 200), 50) * 1000
         )
+        # The same submissions as below, before the followers open: what they change.
+        latencies, ids, submit_errors = await _submissions(stack, clients=50, per_client=8, pace=2.0, model_delay=1.0)
+        out["submit_p50_ms_without_followers"] = percentile(latencies, 50) * 1000
+        out["submit_p99_ms_without_followers"] = percentile(latencies, 99) * 1000
+        await asyncio.to_thread(stack.wait_finished, ids, 120)
+        out["db_connections_before_followers"] = sampler.sample()[2]
         threads_before = len(os.listdir(f"/proc/{stack.web.process.pid}/task"))
         tasks = [asyncio.create_task(follow(session, path)) for _, path in jobs]
         await asyncio.wait_for(all_open.wait(), timeout=120)
@@ -271,8 +298,6 @@ async def _idle_followers(stack: Stack, sampler: ConnectionSampler, jobs: list[t
         )
 
         # Submissions at 50 clients (25/s) with the followers open, through the same web process.
-        from bench.service_bench import _submissions
-
         with sampler:
             latencies, ids, submit_errors = await _submissions(
                 stack, clients=50, per_client=8, pace=2.0, model_delay=1.0
@@ -309,7 +334,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (one per core: 2)")
-    parser.add_argument("--clients", default="64,256", help="closed-loop client counts")
+    parser.add_argument("--clients", default="64,256", help="closed-loop client counts ('': none)")
     parser.add_argument("--skip-idle", action="store_true", help="skip the 1,000 idle followers")
     args = parser.parse_args()
     base, name = args.database_url.rsplit("/", 1)
@@ -323,9 +348,13 @@ def main() -> None:
     sampler = ConnectionSampler(args.database_url)
     try:
         asyncio.run(_closed_loop(stack, 32, 5.0))  # warm-up, not measured
-        for clients in (int(c) for c in args.clients.split(",")):
+        for clients in (int(c) for c in args.clients.split(",") if c):
             results[f"closed_loop_{clients}"] = closed_loop(stack, model, sampler, clients)
             print(json.dumps(results[f"closed_loop_{clients}"]), flush=True)
+            if clients == min(int(c) for c in args.clients.split(",") if c):
+                rate = results[f"closed_loop_{clients}"]["results_per_second"]
+                results[f"unfollowed_{clients}"] = unfollowed(stack, clients, rate)
+                print(json.dumps(results[f"unfollowed_{clients}"]), flush=True)
         if not args.skip_idle:
             results["idle_followers"] = asyncio.run(_idle_followers(stack, sampler, idle_jobs(IDLE_FOLLOWERS)))
     finally:
@@ -336,12 +365,16 @@ def main() -> None:
     print()
     print("| measure | value | target |")
     print("|---|---|---|")
-    for clients in (int(c) for c in args.clients.split(",")):
+    for clients in (int(c) for c in args.clients.split(",") if c):
         r = results[f"closed_loop_{clients}"]
         print(f"| {clients} clients: results/s | {r['results_per_second']:.1f} | ≥ 28.1 at 64 |")
         print(f"| {clients} clients: submit → done p50 / p99 | {r['p50_s']:.2f} / {r['p99_s']:.2f} s | |")
         print(f"| {clients} clients: server CPU per result (web) | {r['server_cpu_ms_per_result']:.2f} ms "
               f"({r['web_cpu_ms_per_result']:.2f}) | ≤ 9 ms |")  # fmt: skip
+        if f"unfollowed_{clients}" in results:
+            u = results[f"unfollowed_{clients}"]
+            print(f"| the same jobs at that rate, nobody following: server CPU per job (web) | "
+                  f"{u['server_cpu_ms_per_job']:.2f} ms ({u['web_cpu_ms_per_job']:.2f}) | |")  # fmt: skip
         print(f"| {clients} clients: errors | {r['errors']} | 0 |")
         print(f"| {clients} clients: DB connections open / active, max | "
               f"{r['max_db_connections_open']} / {r['max_db_connections_active']} | ≤ 100 |")  # fmt: skip
@@ -349,13 +382,15 @@ def main() -> None:
         r = results["idle_followers"]
         print(f"| {IDLE_FOLLOWERS} idle followers: web threads | {r['web_threads_with_followers']} "
               f"({r['web_threads_before']} before) | bounded |")  # fmt: skip
-        print(
-            f"| {IDLE_FOLLOWERS} idle followers: DB connections | {json.dumps(r['db_connections_with_followers'])} | |"
-        )
+        print(f"| {IDLE_FOLLOWERS} idle followers: DB connections by state, before / with them | "
+              f"{json.dumps(r['db_connections_before_followers'])} / "
+              f"{json.dumps(r['db_connections_with_followers'])} | |")  # fmt: skip
         print(f"| GET /actions/ p50 without / with them | {r['actions_p50_ms_without_followers']:.1f} / "
               f"{r['actions_p50_ms_with_followers']:.1f} ms | |")  # fmt: skip
-        print(f"| submission p50 / p99, 50 clients, with them | {r['submit_p50_ms_with_followers']:.1f} / "
-              f"{r['submit_p99_ms_with_followers']:.1f} ms | p99 ≤ 25 ms |")  # fmt: skip
+        print(f"| submission p50 / p99, 50 clients (25/s), without / with them | "
+              f"{r['submit_p50_ms_without_followers']:.1f} / {r['submit_p99_ms_without_followers']:.1f} ms, "
+              f"{r['submit_p50_ms_with_followers']:.1f} / {r['submit_p99_ms_with_followers']:.1f} ms "
+              "| p99 ≤ 25 ms |")  # fmt: skip
         print(f"| event delivery p50 / p99 (max) | {r['delivery_p50_ms']:.1f} / {r['delivery_p99_ms']:.1f} "
               f"({r['delivery_max_ms']:.1f}) ms, {r['events_delivered']} delivered | p99 ≤ 50 ms |")  # fmt: skip
         print(f"| errors | {r['errors']} | 0 |")

@@ -29,7 +29,7 @@ from typing import Protocol
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def channel(job_id: uuid.UUID | str) -> str:
 
 
 def socket_dir() -> Path:
-    return Path(settings.DATA_DIR) / "streams"
+    return Path(settings.DATA_DIR) / "streams"  # as _publisher derives it
 
 
 class Publisher(Protocol):
@@ -50,16 +50,30 @@ class Publisher(Protocol):
 
 
 class RedisPublisher:
+    """PUBLISH on one connection per process that asked Redis for no replies (``CLIENT REPLY
+    OFF``): a notification is one ``send`` on a socket, where a client waiting for each reply
+    spends a round trip, a pool checkout and the client's retry machinery on it, several times
+    per job. A notification lost with a broken connection is left to the sweep."""
+
     def __init__(self, url: str) -> None:
-        # A blocking pool: the worker's hundreds of threads share a few connections instead of
-        # opening one each; a PUBLISH holds its connection for one round trip.
-        pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=16, timeout=2, socket_timeout=2, socket_connect_timeout=2
-        )
-        self.client = redis.Redis(connection_pool=pool)
+        self._lock = threading.Lock()
+        self.connection = redis.ConnectionPool.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2
+        ).make_connection()
+        # Every (re)connection asks again: the handshake (AUTH, SELECT) is read, then no reply.
+        self.connection.register_connect_callback(self._no_replies)
+
+    def _no_replies(self, connection: redis.connection.AbstractConnection) -> None:
+        connection.send_command("CLIENT", "REPLY", "OFF", check_health=False)
 
     def publish(self, job_id: str) -> None:
-        self.client.publish(channel(job_id), b"")
+        name = channel(job_id).encode("ascii")
+        command = b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$0\r\n\r\n" % (len(name), name)  # RESP, packed here
+        with self._lock:
+            try:
+                self.connection.send_packed_command([command], check_health=False)
+            except redis.ConnectionError:  # Redis restarted: one new connection, one more try
+                self.connection.send_packed_command([command], check_health=False)
 
 
 class LocalPublisher:
@@ -110,15 +124,15 @@ class LocalPublisher:
 
 
 @functools.cache
-def _publisher(pid: int, redis_url: str | None, directory: Path) -> Publisher:
+def _publisher(pid: int, redis_url: str | None, data_dir: Path) -> Publisher:
     """One publisher per process (after a fork, the child makes its own) and configuration."""
     if redis_url:
         return RedisPublisher(redis_url)
-    return LocalPublisher(directory)
+    return LocalPublisher(data_dir / "streams")
 
 
 def publisher() -> Publisher:
-    return _publisher(os.getpid(), settings.REDIS_URL, socket_dir())
+    return _publisher(os.getpid(), settings.REDIS_URL, settings.DATA_DIR)
 
 
 def _send(job_id: str) -> None:
@@ -129,6 +143,33 @@ def _send(job_id: str) -> None:
         logger.warning("event notification for job %s not sent (%s)", job_id, type(error).__name__)
 
 
+class _Pending:
+    """The jobs with new events in this thread's open transaction: one notification each at
+    commit, however many events the transaction wrote (a job's last output and ``done`` share one)."""
+
+    def __init__(self) -> None:
+        self.jobs: set[str] = set()
+
+    def send(self) -> None:
+        jobs, self.jobs = self.jobs, set()
+        for job_id in jobs:
+            _send(job_id)
+
+
+_pending = threading.local()
+
+
 def event_written(job_id: uuid.UUID | str) -> None:
     """Notify the followers of ``job_id`` once the event just written is committed."""
-    transaction.on_commit(functools.partial(_send, str(job_id)))
+    if not connection.in_atomic_block:
+        _send(str(job_id))
+        return
+    pending: _Pending | None = getattr(_pending, "value", None)
+    if pending is None:
+        pending = _pending.value = _Pending()
+    # Registered once per transaction. A rollback drops the callback, and with it the jobs of the
+    # rolled-back events: a transaction that does not find it starts an empty set.
+    if not any(entry[1] == pending.send for entry in connection.run_on_commit):
+        pending.jobs = set()
+        transaction.on_commit(pending.send)
+    pending.jobs.add(str(job_id))

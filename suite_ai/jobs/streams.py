@@ -42,8 +42,12 @@ logger = logging.getLogger(__name__)
 TERMINAL_KINDS = frozenset({JobEvent.Kind.DONE, JobEvent.Kind.FAILED, JobEvent.Kind.CANCELLED})
 FETCH_ROWS = 500  # events per read; a long replay takes several
 FETCH_JOBS = 200  # jobs per read, so that the statement stays small
-SWEEP_JOBS = 500
+SWEEP_JOBS = 100  # jobs per sweep query: short reads, none holding the loop long
 READY_TIMEOUT = 2.0  # waiting longer for Redis to confirm a subscription: the sweep takes over
+# After a notification, the hub waits this long for others before it reads: a job's events come in
+# bursts (its last output and ``done``; its claim and its stream opening), and many jobs' events
+# are read by one query. Well under the delivery latency a person notices.
+BATCH_WINDOW = 0.01
 
 T = TypeVar("T")
 Row = tuple[int, str, str, str]  # event id, job id, kind, data as JSON text
@@ -438,6 +442,7 @@ class Hub:
         # by the next one, so a busy process makes fewer, larger reads.
         while True:
             await self._dirty_event.wait()
+            await asyncio.sleep(BATCH_WINDOW)
             self._dirty_event.clear()
             while self._dirty:
                 cursors: dict[str, int] = {}

@@ -295,3 +295,69 @@ def test_the_sweep_finds_an_event_whose_notification_was_lost(jobs):
         await hub.close()
 
     asyncio.run(scenario())
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+
+
+def test_a_transaction_notifies_each_of_its_jobs_once_after_it_commits(monkeypatch, transactional_db):
+    from django.db import transaction
+
+    from suite_ai.jobs import notify
+
+    sent: list[str] = []
+    monkeypatch.setattr(notify, "_send", sent.append)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    with transaction.atomic():
+        notify.event_written(first)
+        notify.event_written(second)
+        notify.event_written(first)  # its last output and ``done``: one notification
+        assert sent == []  # nothing before the commit
+    assert sorted(sent) == sorted([first, second])
+
+    sent.clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify.event_written(first)
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        notify.event_written(second)
+    assert sent == [second]  # the rolled-back event is not notified
+
+    sent.clear()
+    notify.event_written(first)  # outside a transaction: at once
+    assert sent == [first]
+
+
+def test_the_redis_publisher_sends_without_waiting_for_replies_and_reconnects():
+    import redis
+
+    from suite_ai.jobs import notify
+
+    url = "redis://127.0.0.1:6379/11"
+    try:
+        listener = redis.Redis.from_url(url, socket_connect_timeout=1)
+        listener.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    job_id = str(uuid.uuid4())
+    subscription = listener.pubsub(ignore_subscribe_messages=True)
+    subscription.subscribe(notify.channel(job_id))
+    publisher = notify.RedisPublisher(url)
+
+    def received(count: int) -> int:
+        got = 0
+        deadline = time.monotonic() + 10
+        while got < count and time.monotonic() < deadline:
+            if subscription.get_message(timeout=0.5) is not None:
+                got += 1
+        return got
+
+    for _ in range(50):
+        publisher.publish(job_id)
+    assert received(50) == 50
+    publisher.connection.disconnect()  # as after a Redis restart
+    publisher.publish(job_id)
+    assert received(1) == 1
+    # Nothing waits unread on the publisher's connection: Redis sends it no replies.
+    assert not publisher.connection.can_read(timeout=0.2)
+    subscription.close()
