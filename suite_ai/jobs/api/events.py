@@ -82,7 +82,7 @@ def authenticate(request: HttpRequest) -> Any:
     raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
 
 
-def authorize(request: HttpRequest, job_id: str, ticket: str | None) -> None:
+def authorize(request: HttpRequest | None, job_id: str, ticket: str | None) -> None:
     """Refused unless the ticket, or else the bearer credentials, open this job's events. A ticket
     is checked by its signature alone; bearer credentials cost a query or two (run it off the
     event loop)."""
@@ -92,6 +92,8 @@ def authorize(request: HttpRequest, job_id: str, ticket: str | None) -> None:
         except tickets.TicketError as error:
             raise Refused(401, error.code, error.message) from None
         return
+    if request is None:
+        raise Refused(401, "not_authenticated", "Authentication credentials were not provided.")
     try:
         user = authenticate(request)
     except exceptions.NotAuthenticated as error:
@@ -128,7 +130,7 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
     hub = streams.hub()
     try:
         if ticket is not None:
-            authorize(HttpRequest(), job_id, ticket)
+            authorize(None, job_id, ticket)
         else:
             await hub.openings.run(authorize, ASGIRequest(scope, io.BytesIO()), job_id, None)
     except Refused as refused:
