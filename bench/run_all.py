@@ -53,6 +53,7 @@ def main() -> None:
         path = OUT / f"{name}.json"
         run(script, "--json", str(path))
         refresh({name: json.loads(path.read_text())})
+    run("sse_bench.py")
     run("llm_bench.py")
     run("blocknote_bench.py")
     print(f"\nFigures refreshed in {DOC}")

@@ -483,9 +483,6 @@ SUITE_AI_QUEUED_REDELIVERY_AFTER = env_seconds("SUITE_AI_QUEUED_REDELIVERY_AFTER
 SUITE_AI_JOB_TIMEOUT = env_seconds("SUITE_AI_JOB_TIMEOUT", 1800.0)
 SUITE_AI_RETENTION_DAYS = env_int("SUITE_AI_RETENTION_DAYS", 30, minimum=1)
 SUITE_AI_EVENT_FLUSH_INTERVAL = env_seconds("SUITE_AI_EVENT_FLUSH_INTERVAL", 0.2)
-SUITE_AI_SSE_POLL_INTERVAL = env_seconds("SUITE_AI_SSE_POLL_INTERVAL", 0.25)
-SUITE_AI_SSE_HEARTBEAT = env_seconds("SUITE_AI_SSE_HEARTBEAT", 15.0)
-SUITE_AI_SSE_MAX_DURATION = env_seconds("SUITE_AI_SSE_MAX_DURATION", 300.0)
 SUITE_AI_SUBMIT_RATE = env_parsed(
     "SUITE_AI_SUBMIT_RATE",
     "120/min",
@@ -493,6 +490,19 @@ SUITE_AI_SUBMIT_RATE = env_parsed(
     f"submissions per period, e.g. 120/min (periods: {', '.join(RATE_PERIODS)})",
 )
 SUITE_AI_EXTRACTIVE_FALLBACK = env_bool("SUITE_AI_EXTRACTIVE_FALLBACK", False)
+
+
+# --- Event streams (SSE) --------------------------------------------------------------------------
+# A stream is woken by a notification (Redis pub/sub with REDIS_URL; otherwise datagrams between the
+# processes of one machine); the sweep asks the database for what a lost notification would hide.
+SUITE_AI_SSE_HEARTBEAT = env_seconds("SUITE_AI_SSE_HEARTBEAT", 15.0)
+SUITE_AI_SSE_MAX_DURATION = env_seconds("SUITE_AI_SSE_MAX_DURATION", 300.0)
+SUITE_AI_SSE_SWEEP_INTERVAL = env_seconds("SUITE_AI_SSE_SWEEP_INTERVAL", 5.0)
+# Threads of a web process for the streams' database reads (and as many for bearer checks).
+SUITE_AI_SSE_DB_THREADS = env_int("SUITE_AI_SSE_DB_THREADS", 2, minimum=1)
+# Lifetime of the ticket in ``links.events`` (seconds): long enough for EventSource to reconnect
+# during a long job, short enough that a URL seen in a proxy's log soon opens nothing.
+SUITE_AI_SSE_TICKET_TTL = env_int("SUITE_AI_SSE_TICKET_TTL", 900, minimum=1)
 
 # --- Health: workers ------------------------------------------------------------------------------
 # Workers beat every SUITE_AI_HEARTBEAT_INTERVAL, idle or not; /health/ready calls them stale past

@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection, transaction
 from suite_ai import error_reporting
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services, workers
-from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, ModelCall
+from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, JobStatus, ModelCall
 from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
 from suite_ai.retrying import backoff_delay
 
@@ -169,7 +169,10 @@ class DatabaseJobContext:
         self._lock = threading.Lock()
         self._pending_delta: list[str] = []
         self._last_flush = 0.0  # the first delta goes out at once: time to first token matters
-        self._progress: tuple[int, int] | None = None
+        # What the job's stream last reported, from the row: a retry starts from there, not from 0.
+        self._progress = (job.progress_done, job.progress_total)
+        self._progress_lock = threading.Lock()
+        self.interrupted = False  # a cancellation cut a streamed answer short
         # Model calls are written with the job's final state, in the same transaction.
         self._calls: list[CallUsage] = []
 
@@ -183,6 +186,7 @@ class DatabaseJobContext:
         if due:
             self.flush()
         if RUNNING.is_cancelled(self.job_id):
+            self.interrupted = True
             raise JobCancelled()
 
     def _take_delta(self) -> str:
@@ -223,13 +227,24 @@ class DatabaseJobContext:
         )
 
     def set_progress(self, done: int, total: int) -> None:
+        """Record and stream the progress, never backwards: not below what an earlier attempt
+        reported (a retry counts its checkpointed calls again from 0), not out of order (map
+        threads report concurrently), and not a smaller fraction when the total grows (the
+        merge levels of a long document are only known once its map calls are done)."""
         # A one-call job's progress is its final state: recording 0/1 and 1/1 would cost two writes.
-        if total <= 1 or self._progress == (done, total):
+        if total <= 1:
             return
-        self._progress = (done, total)
-        with short_connection():
-            Job.objects.filter(id=self.job_id).update(progress_done=done, progress_total=total)
-            services.emit(self.job_id, JobEvent.Kind.PROGRESS, {"done": done, "total": total})
+        with self._progress_lock:
+            reported_done, reported_total = self._progress
+            done = max(done, reported_done)
+            total = max(total, reported_total, done)
+            if (done, total) == self._progress or done * reported_total < reported_done * total:
+                return
+            self._progress = (done, total)
+            # Written under the lock: two threads' writes must reach the stream in this order.
+            with short_connection():
+                Job.objects.filter(id=self.job_id).update(progress_done=done, progress_total=total)
+                services.emit(self.job_id, JobEvent.Kind.PROGRESS, {"done": done, "total": total})
 
     def should_cancel(self) -> bool:
         return RUNNING.is_cancelled(self.job_id)
@@ -262,6 +277,31 @@ def retry_delay(attempt: int, hint: float | None) -> float:
     return backoff_delay(attempt - 1)
 
 
+def ledger_usage(context: DatabaseJobContext) -> dict[str, Any]:
+    """What the job's model calls cost, every attempt, from its ledger (``ModelCall``): for a job
+    that ends without a result (cancelled, failed). Call it in the final transaction, once this attempt's calls are
+    written. A streamed answer cut short by a cancellation is counted in ``interrupted_calls``:
+    the model reports a call's tokens only at its end."""
+    calls = list(
+        ModelCall.objects.filter(job_id=context.job.id)
+        .order_by("id")
+        .values_list("model", "prompt_tokens", "completion_tokens", "latency_ms")
+    )
+    prompt = sum(call[1] for call in calls)
+    completion = sum(call[2] for call in calls)
+    return {
+        "engine": "model",
+        "model": calls[-1][0] if calls else "",
+        "models": sorted({call[0] for call in calls}),
+        "calls": len(calls),
+        "interrupted_calls": int(context.interrupted),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "model_time_ms": sum(call[3] for call in calls),
+    }
+
+
 @contextmanager
 def final_transaction(context: DatabaseJobContext) -> Iterator[None]:
     """The job's last writes (buffered output, model calls, final state) in one transaction."""
@@ -275,6 +315,8 @@ def run(job_id: str, worker: str) -> str:
     close_old_connections()
     with short_connection():
         job = services.claim(job_id, worker)
+        if job is not None:  # queued → running, on the job's stream too
+            services.emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.RUNNING, "attempt": job.attempts})
     if job is None:
         return "not_claimed"
     RUNNING.add(job_id)
@@ -285,14 +327,14 @@ def run(job_id: str, worker: str) -> str:
             raise JobCancelled()
     except JobCancelled:
         with final_transaction(context):
-            services.mark_cancelled(job)
+            services.mark_cancelled(job, ledger_usage(context))
         return "cancelled"
     except JobFailure as failure:
         with final_transaction(context):
             if failure.retryable and job.attempts < settings.SUITE_AI_MAX_ATTEMPTS:
                 services.reschedule(job, retry_delay(job.attempts, failure.retry_after), failure.code)
                 return "rescheduled"
-            services.fail(job, failure.code, failure.message)
+            services.fail(job, failure.code, failure.message, ledger_usage(context))
         return "failed"
     except Exception as error:
         # Never log the exception text itself: it may quote document content. Sentry, when

@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
-from suite_ai.jobs import metrics
+from suite_ai.jobs import metrics, notify
 from suite_ai.jobs.models import FINISHED_STATUSES, TRANSITIONS, Job, JobEvent, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def emit(job_id: uuid.UUID | str, kind: str, data: dict[str, Any] | None = None)
     ]
     with connection.cursor() as cursor:
         cursor.execute(_event_sql(connection.vendor), values)
+    notify.event_written(job_id)  # the job's followers read it as soon as it is committed
 
 
 def insert_rows(rows: Sequence[Model]) -> None:
@@ -248,7 +249,7 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
         if done:
             emit(job.id, JobEvent.Kind.DONE, {"status": JobStatus.SUCCEEDED, "result": result})
     if done:
-        _observe_finished(job, JobStatus.SUCCEEDED, now)
+        _observe_finished(job, JobStatus.SUCCEEDED, now, usage)
     return done
 
 
@@ -269,8 +270,7 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
                 job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}}
             )
     if done:
-        _observe_finished(job, JobStatus.FAILED, now)
-        logger.info("job %s failed: %s", job.id, code)
+        _observe_finished(job, JobStatus.FAILED, now, usage, code)
     return done
 
 
@@ -282,9 +282,13 @@ def mark_cancelled(job: Job, usage: dict[str, Any] | None = None) -> bool:
     with transaction.atomic(savepoint=False):
         done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.CANCELLED, **fields)
         if done:
-            emit(job.id, JobEvent.Kind.CANCELLED, {"status": JobStatus.CANCELLED})
+            # The calls made before the cancellation are paid for: the final event says so too.
+            data: dict[str, Any] = {"status": JobStatus.CANCELLED}
+            if usage is not None:
+                data["usage"] = usage
+            emit(job.id, JobEvent.Kind.CANCELLED, data)
     if done:
-        _observe_finished(job, JobStatus.CANCELLED, now)
+        _observe_finished(job, JobStatus.CANCELLED, now, usage)
     return done
 
 
@@ -312,10 +316,23 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     return done
 
 
-def _observe_finished(job: Job, status: str, now: Any) -> None:
+def _observe_finished(job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "") -> None:
     metrics.JOBS_FINISHED.labels(action=job.action, status=status).inc()
     if job.started_at is not None:
         metrics.RUN_TIME.labels(action=job.action).observe((now - job.started_at).total_seconds())
+    # One line per finished job, whichever path finished it (worker, cancellation, reconciler):
+    # ids, codes, timings and token counts, never text.
+    tokens = usage if usage is not None else (job.usage or {})
+    logger.info(
+        "job finished id=%s action=%s status=%s%s duration_ms=%d prompt_tokens=%d completion_tokens=%d",
+        job.id,
+        job.action,
+        status,
+        f" code={code}" if code else "",
+        (now - job.created_at).total_seconds() * 1000 if job.created_at else 0,
+        tokens.get("prompt_tokens") or 0,
+        tokens.get("completion_tokens") or 0,
+    )
 
 
 def heartbeat(job_ids: Iterable[uuid.UUID | str]) -> set[str]:

@@ -196,7 +196,9 @@ def test_reschedule_puts_a_running_job_back_in_the_queue_for_later(owner, django
     assert claimed is not None
     with django_capture_on_commit_callbacks() as callbacks:
         assert services.reschedule(claimed, 30, "model_rate_limited")
-    assert len(callbacks) == 1  # the re-enqueue happens only once the transaction commits
+    # The re-enqueue, and the notification of the status event to its stream's followers, happen
+    # only once the transaction commits.
+    assert len(callbacks) == 2
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
     assert job.available_at is not None and job.available_at > timezone.now() + timedelta(seconds=25)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_urlconf, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from suite_ai.jobs import tickets
 from suite_ai.jobs.models import FINISHED_STATUSES, Job
 
 
@@ -30,16 +33,26 @@ class JobLinksSerializer(serializers.Serializer):
     cancel = serializers.URLField()
 
 
-def job_links(job: Job, request: Any) -> dict[str, str]:
-    def absolute(name: str) -> str:
-        path = reverse(name, kwargs={"pk": job.id})
-        return request.build_absolute_uri(path) if request is not None else path
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
-    return {
-        "self": absolute("job-detail"),
-        "events": absolute("job-events"),
-        "cancel": absolute("job-cancel"),
-    }
+
+@functools.cache
+def _link_paths(urlconf: str) -> dict[str, str]:
+    """The paths of a job's links, with ``{}`` for its id: reversed once, not three times for each
+    job the API shows. Cached per URL configuration."""
+    names = {"self": "job-detail", "events": "job-events", "cancel": "job-cancel"}
+    return {key: reverse(name, kwargs={"pk": _PLACEHOLDER}).replace(_PLACEHOLDER, "{}") for key, name in names.items()}
+
+
+def job_links(job: Job, request: Any) -> dict[str, str]:
+    paths = _link_paths(get_urlconf() or settings.ROOT_URLCONF)
+    # One host check for the three links: they share the request's scheme and host.
+    base = request.build_absolute_uri("/")[:-1] if request is not None else ""
+    links = {key: base + path.format(job.id) for key, path in paths.items()}
+    # The events link carries a ticket for this job and its owner: a browser's EventSource
+    # cannot send the Authorization header (suite_ai.jobs.tickets).
+    links["events"] += f"?ticket={tickets.issue(job.id, job.owner_id)}"
+    return links
 
 
 # --- Response shapes, for the OpenAPI document ------------------------------------------------------
