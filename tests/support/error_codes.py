@@ -25,6 +25,7 @@ CODE_ARGUMENT = {
     "ActionRequestError": 0,
     "AuthError": 0,
     "JobFailure": 0,
+    "TicketError": 0,  # suite_ai.jobs.tickets: an event stream's ticket
     "ModelError": 0,
     "error_response": 0,  # suite_ai.api_errors: Django's error views
     "_error": 0,  # suite_ai.jobs.api.events

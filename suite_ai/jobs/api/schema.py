@@ -5,8 +5,9 @@ async Django view that drf-spectacular cannot see by itself."""
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -119,16 +120,26 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def documented_by(schema_view: type[APIView]) -> Callable[[View], View]:
-    """Serve an async Django view as it is, documented by a DRF view class: DRF's ``as_view()``
-    marks its views with ``cls``, which is how the schema generator finds and describes them."""
+    """Serve a Django view (sync or async) as it is, documented by a DRF view class: DRF's
+    ``as_view()`` marks its views with ``cls``, which is how the schema generator finds and
+    describes them."""
 
     def attach(view: View) -> View:
-        @functools.wraps(view)
-        async def endpoint(*args: Any, **kwargs: Any) -> Any:
-            return await view(*args, **kwargs)
+        endpoint: Any
+        if inspect.iscoroutinefunction(view):
 
-        endpoint.cls = schema_view  # type: ignore[attr-defined]
-        endpoint.initkwargs = {}  # type: ignore[attr-defined]
-        return endpoint  # type: ignore[return-value]
+            @functools.wraps(view)
+            async def endpoint(*args: Any, **kwargs: Any) -> Any:
+                return await view(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(view)
+            def endpoint(*args: Any, **kwargs: Any) -> Any:
+                return view(*args, **kwargs)
+
+        endpoint.cls = schema_view
+        endpoint.initkwargs = {}
+        return cast(View, endpoint)
 
     return attach
