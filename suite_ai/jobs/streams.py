@@ -269,6 +269,7 @@ class RedisListener:
         self._changed = asyncio.Event()
         self._connected = asyncio.Event()
         self._base_confirmed = False
+        self._down = False  # Redis did not answer: streams open at once and rely on the sweep
         self._tasks: list[asyncio.Task[None]] = []
         self._warned = False
 
@@ -286,7 +287,7 @@ class RedisListener:
 
     async def ready(self, job_id: str) -> None:
         name = notify.channel(job_id)
-        if name in self._confirmed:
+        if name in self._confirmed or self._down:
             return
         future = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(name, []).append(future)
@@ -294,7 +295,7 @@ class RedisListener:
         try:
             await asyncio.wait_for(future, READY_TIMEOUT)
         except TimeoutError:
-            self._warn("no subscription confirmed by Redis")
+            self._warn("no subscription confirmed in time")
         finally:
             waiters = self._waiters.get(name)
             if waiters and future in waiters:
@@ -352,6 +353,7 @@ class RedisListener:
                 if self._base_confirmed:  # subscribed again: the connection was lost, and with it
                     self.hub.wake_all()  # whatever was published meanwhile
                 self._base_confirmed = True
+                self._down = False
                 return
             again = name in self._confirmed
             self._confirmed.add(name)
@@ -364,6 +366,7 @@ class RedisListener:
             self._confirmed.discard(name)
 
     def _warn(self, reason: str) -> None:
+        self._down = True
         if not self._warned:  # once: a Redis outage would otherwise log a line a second
             self._warned = True
             logger.warning("event notifications from Redis interrupted (%s); streams rely on the sweep", reason)

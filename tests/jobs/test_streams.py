@@ -361,3 +361,20 @@ def test_the_redis_publisher_sends_without_waiting_for_replies_and_reconnects():
     # Nothing waits unread on the publisher's connection: Redis sends it no replies.
     assert not publisher.connection.can_read(timeout=0.2)
     subscription.close()
+
+
+def test_without_redis_the_sweep_still_delivers(jobs):
+    job_id = jobs[0]
+
+    async def scenario() -> None:
+        listener = streams.RedisListener("redis://127.0.0.1:1/0")  # nothing listens there
+        hub = streams.Hub(streams.ReadPool(2), streams.ReadPool(1), listener, 0.05)
+        hub.start()
+        follower = hub.join(job_id, 0)
+        await hub.ready(follower)
+        event_id = await off_loop(written, job_id)
+        [event] = await received(follower, 1)
+        assert event.id == event_id
+        await hub.close()
+
+    asyncio.run(scenario())

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import random
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -154,6 +155,10 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
 async def _pump(follower: streams.Follower, send: Send) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.SUITE_AI_SSE_MAX_DURATION
+    # Streams opened together would otherwise send their keep-alives together, a burst that holds
+    # the event loop (and every request waiting on it); each keeps its own interval, within the
+    # setting, so that no proxy's idle timeout is crossed.
+    heartbeat = settings.SUITE_AI_SSE_HEARTBEAT * random.uniform(0.75, 1.0)
     while not follower.gone:
         events = follower.take()
         if events:
@@ -167,7 +172,7 @@ async def _pump(follower: streams.Follower, send: Send) -> None:
         if remaining <= 0:
             break
         try:
-            async with asyncio.timeout(min(settings.SUITE_AI_SSE_HEARTBEAT, remaining)):
+            async with asyncio.timeout(min(heartbeat, remaining)):
                 await follower.wake.wait()
         except TimeoutError:
             if loop.time() < deadline:
