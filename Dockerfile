@@ -12,8 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # The runtime lock alone first: this layer is rebuilt only when the lock changes, not on every code edit.
-COPY requirements/main.txt ./requirements/main.txt
-RUN pip install --require-hashes -r requirements/main.txt
+COPY requirements.txt ./requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 COPY pyproject.toml README.md manage.py ./
 COPY suite_ai ./suite_ai
 # --no-deps: the lock above is the whole dependency set; nothing is resolved here.

@@ -9,23 +9,23 @@ export PORT ?= 8000
 
 # Exactly the lock (runtime + dev, every file checked against its hash), then the project itself
 # without resolving anything: pyproject.toml only declares ranges, the lock decides what installs.
-$(VENV)/.installed: requirements/dev.txt pyproject.toml
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
 
-# pyproject.toml's ranges → requirements/main.txt (runtime, what the image installs) and
-# requirements/dev.txt (runtime + dev), keeping every current pin the ranges still allow.
+# pyproject.toml's ranges → requirements.txt (runtime, what the image installs) and
+# requirements-dev.txt (runtime + dev), keeping every current pin the ranges still allow.
 # LOCK_ARGS=--upgrade takes the newest releases, LOCK_ARGS="--upgrade-package NAME" one of them.
 # The dev lock is constrained by the runtime lock so both install the same runtime versions.
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 lock: | $(VENV)/.installed
-	$(UV_COMPILE) pyproject.toml -o requirements/main.txt $(LOCK_ARGS)
-	$(UV_COMPILE) pyproject.toml --extra dev -c requirements/main.txt -o requirements/dev.txt $(LOCK_ARGS)
+	$(UV_COMPILE) pyproject.toml -o requirements.txt $(LOCK_ARGS)
+	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.txt -o requirements-dev.txt $(LOCK_ARGS)
 
 # The real BlockNote/Yjs libraries that the interop tests prove our documents against.
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json

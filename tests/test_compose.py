@@ -33,7 +33,7 @@ import httpx
 import psycopg
 import pytest
 import redis
-import yaml  # PyYAML: installed with uvicorn[standard] (requirements/main.txt), a runtime dependency
+import yaml  # PyYAML: installed with uvicorn[standard] (requirements.txt), a runtime dependency
 
 from tests.support.processes import ROOT, ManagedProcess, free_port
 from tests.support.waiting import wait_for
@@ -229,7 +229,7 @@ def _reset_servers() -> None:
 def servers() -> Iterator[None]:
     missing = _servers_answer()
     if missing:
-        pytest.skip(missing)
+        pytest.fail(missing)
     _reset_servers()
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{DATABASE}"')

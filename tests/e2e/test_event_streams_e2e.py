@@ -61,7 +61,7 @@ def transport(request, settings) -> dict[str, str]:
         try:
             redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
         except redis.RedisError:
-            pytest.skip("no Redis on 127.0.0.1:6379")
+            pytest.fail("no Redis on 127.0.0.1:6379: these tests need it (see tests/preflight.py)")
         settings.REDIS_URL = REDIS_TEST_URL
         return {"REDIS_URL": REDIS_TEST_URL}
     settings.REDIS_URL = None
