@@ -3,8 +3,8 @@
 This is Django's LocaleMiddleware reduced to what an API needs. LocaleMiddleware also looks for
 a language prefix in every URL path, twice per request, though suite_ai has no ``i18n_patterns``
 (each miss, "api" or "health", raises and catches a LookupError its cache does not keep), reads
-the language cookie, and negotiates ``Accept-Language`` anew each time: about 0.1 ms of CPU per
-request, 5 % of the web's whole share of a job. Here the negotiation is Django's own
+the language cookie, and negotiates ``Accept-Language`` anew each time: work on every request's
+hot path for nothing an API uses (measured in docs/performance.md). Here the negotiation is Django's own
 (``get_language_from_request``: ``Accept-Language`` against ``LANGUAGES``, else
 ``LANGUAGE_CODE``), done once per distinct header value; the language is activated for the
 request and announced in ``Content-Language``, with ``Vary: Accept-Language`` for caches.
