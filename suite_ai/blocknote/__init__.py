@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .errors import (
     BlockNoteError,
+    BlocksTooDeepError,
     DuplicateBlockIdError,
     InvalidBase64Error,
     InvalidBlockPropsError,
@@ -24,6 +25,7 @@ from .errors import (
     MissingDocumentStoreError,
     UnknownBlockIdError,
     UnknownBlockTypeError,
+    YDocTooComplexError,
     YDocTooLargeError,
 )
 from .json_blocks import blocks_from_json, blocks_to_json
@@ -36,6 +38,8 @@ from .model import (
     StyledText,
     TableCell,
     TableContent,
+    block_depth,
+    check_block_depth,
     iter_blocks,
     new_block_id,
     normalize_inline,
@@ -48,7 +52,9 @@ from .yjs import (
     Anomaly,
     EditResult,
     ReadResult,
+    UpdateLimits,
     append_children_update,
+    check_update,
     decode_base64_update,
     insert_blocks_update,
     load_doc,
@@ -68,10 +74,14 @@ def markdown_to_update(markdown: str, *, schema: Schema = DOCS_SCHEMA) -> bytes:
 
 
 def update_to_markdown(
-    update: bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES, schema: Schema = DOCS_SCHEMA
+    update: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    schema: Schema = DOCS_SCHEMA,
+    limits: UpdateLimits | None = None,
 ) -> MarkdownRendering:
     """A Yjs update → markdown with provenance (anomalies dropped; use ``read_update`` to see them)."""
-    return blocks_to_markdown(read_update(update, max_bytes=max_bytes, schema=schema).blocks)
+    return blocks_to_markdown(read_update(update, max_bytes=max_bytes, schema=schema, limits=limits).blocks)
 
 
 __all__ = [
@@ -83,6 +93,7 @@ __all__ = [
     "Block",
     "BlockNoteError",
     "BlockSpan",
+    "BlocksTooDeepError",
     "DuplicateBlockIdError",
     "EditResult",
     "InlineContent",
@@ -103,11 +114,16 @@ __all__ = [
     "TableContent",
     "UnknownBlockIdError",
     "UnknownBlockTypeError",
+    "UpdateLimits",
+    "YDocTooComplexError",
     "YDocTooLargeError",
     "append_children_update",
+    "block_depth",
     "blocks_from_json",
     "blocks_to_json",
     "blocks_to_markdown",
+    "check_block_depth",
+    "check_update",
     "decode_base64_update",
     "insert_blocks_update",
     "iter_blocks",

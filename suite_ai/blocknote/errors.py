@@ -36,6 +36,12 @@ class YDocTooLargeError(BlockNoteError):
     code = "ydoc_too_large"
 
 
+class YDocTooComplexError(BlockNoteError):
+    """Nesting, struct count or a string of the update is over a limit (``yjs.guard``)."""
+
+    code = "ydoc_too_complex"
+
+
 class MissingDocumentStoreError(BlockNoteError):
     code = "missing_document_store"
 
@@ -62,6 +68,12 @@ class DuplicateBlockIdError(InvalidBlocksError):
     code = "duplicate_block_id"
 
 
+class BlocksTooDeepError(BlockNoteError):
+    """Blocks nest deeper than the caller's limit (``model.check_block_depth``)."""
+
+    code = "input_too_deep"
+
+
 class UnknownBlockIdError(BlockNoteError):
     code = "unknown_block_id"
 
@@ -76,12 +88,14 @@ ERROR_CLASSES: tuple[type[BlockNoteError], ...] = (
     InvalidBase64Error,
     InvalidYjsUpdateError,
     YDocTooLargeError,
+    YDocTooComplexError,
     MissingDocumentStoreError,
     InvalidBlocksError,
     UnknownBlockTypeError,
     InvalidBlockPropsError,
     InvalidInlineContentError,
     DuplicateBlockIdError,
+    BlocksTooDeepError,
     UnknownBlockIdError,
     InvalidEditError,
 )

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from .errors import BlocksTooDeepError
+
 
 def new_block_id() -> str:
     """A fresh block id: a UUID v4 string, like BlockNote's UniqueID extension."""
@@ -231,3 +233,25 @@ def normalize_plain(content: list[InlineContent]) -> list[InlineContent]:
     """Plain content (codeBlock): one unstyled run, or nothing."""
     text = inline_plain_text(content)
     return [StyledText(text, {})] if text else []
+
+
+def block_depth(blocks: Iterable[Any]) -> int:
+    """How deep blocks nest (1: none has children), for ``Block`` trees and BlockNote JSON alike.
+
+    With an explicit stack: the point is to measure input before anything recurses over it.
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(block, 1) for block in blocks]
+    while stack:
+        block, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = block.get("children") if isinstance(block, dict) else getattr(block, "children", None)
+        if isinstance(children, list):
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_block_depth(blocks: Iterable[Any], max_depth: int) -> None:
+    """Raise ``BlocksTooDeepError`` when ``blocks`` nest deeper than ``max_depth`` levels."""
+    if block_depth(blocks) > max_depth:
+        raise BlocksTooDeepError(f"Blocks are nested deeper than the limit of {max_depth} levels.")

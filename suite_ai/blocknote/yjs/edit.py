@@ -21,6 +21,7 @@ from pycrdt import Doc, XmlElement, merge_updates
 from ..errors import InvalidEditError, UnknownBlockIdError
 from ..model import Block, iter_blocks
 from ..schema import DOCS_SCHEMA, Schema, validate_blocks
+from .guard import UpdateLimits
 from .layout import BLOCK_CONTAINER, BLOCK_GROUP, DEFAULT_MAX_UPDATE_BYTES, FRAGMENT_NAME
 from .pycrdt_adapter import integrate_local_items, last_local_item, local_encoder
 from .read import Anomaly, document_store, load_doc, read_doc
@@ -50,6 +51,7 @@ def insert_blocks_update(
     keep_ids: bool = False,
     schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    limits: UpdateLimits | None = None,
 ) -> EditResult:
     """Insert ``blocks`` after block ``after`` (same parent), or at the end of the document when None.
 
@@ -57,7 +59,7 @@ def insert_blocks_update(
     An empty document gets its root blockGroup here: only write into an empty document that no
     other client is initialising at the same time.
     """
-    return _Editor(load_doc(update, max_bytes=max_bytes), schema).insert(blocks, after, keep_ids)
+    return _Editor(load_doc(update, max_bytes=max_bytes, limits=limits), schema).insert(blocks, after, keep_ids)
 
 
 def replace_blocks_update(
@@ -69,13 +71,14 @@ def replace_blocks_update(
     keep_ids: bool = False,
     schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    limits: UpdateLimits | None = None,
 ) -> EditResult:
     """Replace the sibling range ``first_id``…``last_id`` (inclusive, same parent; None: just the first).
 
     The replaced blocks' children go with them. Replacing every block of the document with nothing
     leaves one empty paragraph, as the editor would.
     """
-    editor = _Editor(load_doc(update, max_bytes=max_bytes), schema)
+    editor = _Editor(load_doc(update, max_bytes=max_bytes, limits=limits), schema)
     return editor.replace(first_id, first_id if last_id is None else last_id, blocks, keep_ids)
 
 
@@ -87,9 +90,12 @@ def append_children_update(
     keep_ids: bool = False,
     schema: Schema = DOCS_SCHEMA,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    limits: UpdateLimits | None = None,
 ) -> EditResult:
     """Append ``blocks`` as children of block ``parent_id`` (creating its child blockGroup if needed)."""
-    return _Editor(load_doc(update, max_bytes=max_bytes), schema).append_children(parent_id, blocks, keep_ids)
+    return _Editor(load_doc(update, max_bytes=max_bytes, limits=limits), schema).append_children(
+        parent_id, blocks, keep_ids
+    )
 
 
 @dataclass(slots=True)

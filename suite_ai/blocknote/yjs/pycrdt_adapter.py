@@ -38,6 +38,7 @@ from typing import Any, TypeAlias
 from pycrdt import Doc, XmlFragment, _pycrdt
 
 from .encoder import ID, StructEncoder, decode_state_vector
+from .guard import check_update
 
 # Typed Any: pycrdt's stubs omit some of the native methods used here (tag()).
 _NativeElement: Any = _pycrdt.XmlElement
@@ -111,6 +112,8 @@ def integrate_local_items(doc: Doc, encoder: StructEncoder) -> bytes:
     """
     update = encoder.update()
     if encoder.count:
+        # Our own items, but from blocks that came from outside: no update reaches pycrdt unchecked.
+        check_update(update)
         doc.apply_update(update)
         if _next_clock(doc) != encoder.clock:
             raise RuntimeError("suite_ai.blocknote: pycrdt did not integrate encoded items as its own")

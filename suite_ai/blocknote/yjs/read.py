@@ -29,6 +29,7 @@ from ..model import (
     new_block_id,
 )
 from ..schema import DOCS_SCHEMA, IGNORED_MARKS, TABLE_CELL_PROPS, UNSET, PropSpec, Schema
+from .guard import UpdateLimits, check_update
 from .layout import (
     BLOCK_CONTAINER,
     BLOCK_GROUP,
@@ -84,15 +85,21 @@ def decode_base64_update(data: str | bytes, *, max_bytes: int = DEFAULT_MAX_UPDA
     return update
 
 
-def load_doc(update: bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES) -> Doc:
-    """A pycrdt Doc from a v1 update; typed errors for oversized or undecodable bytes."""
+def load_doc(update: bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES, limits: UpdateLimits | None = None) -> Doc:
+    """A pycrdt Doc from a v1 update; typed errors for oversized, undecodable or too complex bytes.
+
+    ``limits`` (default: ``UpdateLimits(max_bytes=max_bytes)``) bound the update; ``guard.check_update``
+    enforces them before pycrdt sees a byte, because some inputs crash pycrdt outright.
+    """
     if not isinstance(update, bytes | bytearray | memoryview):
         raise InvalidYjsUpdateError("A Yjs update must be bytes.")
     update = bytes(update)
-    if len(update) > max_bytes:
-        raise YDocTooLargeError(f"The Yjs document is {len(update)} bytes, over the {max_bytes} byte limit.")
+    limits = limits or UpdateLimits(max_bytes=max_bytes)
+    if len(update) > limits.max_bytes:
+        raise YDocTooLargeError(f"The Yjs document is {len(update)} bytes, over the {limits.max_bytes} byte limit.")
     if not update:
         raise InvalidYjsUpdateError("The Yjs update is empty (an empty document is b'\\x00\\x00').")
+    check_update(update, limits)
     doc: Doc = Doc()
     try:
         doc.apply_update(update)
@@ -422,14 +429,24 @@ def read_doc(doc: Doc, *, schema: Schema = DOCS_SCHEMA) -> ReadResult:
 
 
 def read_update(
-    update: bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES, schema: Schema = DOCS_SCHEMA
+    update: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    schema: Schema = DOCS_SCHEMA,
+    limits: UpdateLimits | None = None,
 ) -> ReadResult:
     """A Yjs update (bytes) → the blocks the editor shows, plus anomalies."""
-    return read_doc(load_doc(update, max_bytes=max_bytes), schema=schema)
+    return read_doc(load_doc(update, max_bytes=max_bytes, limits=limits), schema=schema)
 
 
 def read_base64(
-    data: str | bytes, *, max_bytes: int = DEFAULT_MAX_UPDATE_BYTES, schema: Schema = DOCS_SCHEMA
+    data: str | bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
+    schema: Schema = DOCS_SCHEMA,
+    limits: UpdateLimits | None = None,
 ) -> ReadResult:
     """Docs' stored content (base64 of a Yjs update) → blocks + anomalies."""
-    return read_update(decode_base64_update(data, max_bytes=max_bytes), max_bytes=max_bytes, schema=schema)
+    limits = limits or UpdateLimits(max_bytes=max_bytes)
+    update = decode_base64_update(data, max_bytes=limits.max_bytes)
+    return read_update(update, schema=schema, limits=limits)

@@ -26,6 +26,7 @@ from ..model import (
 )
 from ..schema import DOCS_SCHEMA, TABLE_CELL_PROPS, UNSET, PropSpec, Schema, validate_blocks
 from .encoder import ID, StructEncoder
+from .guard import check_update
 from .layout import (
     BLOCK_CONTAINER,
     BLOCK_GROUP,
@@ -201,8 +202,10 @@ def new_document_update(blocks: list[Block], *, schema: Schema = DOCS_SCHEMA) ->
 
 def new_document(blocks: list[Block], *, schema: Schema = DOCS_SCHEMA) -> Doc:
     """A pycrdt Doc holding ``blocks`` under one root blockGroup."""
+    update = new_document_update(blocks, schema=schema)
+    check_update(update)  # no update reaches pycrdt unchecked, even one we wrote
     doc: Doc = Doc()
-    doc.apply_update(new_document_update(blocks, schema=schema))
+    doc.apply_update(update)
     return doc
 
 
