@@ -470,6 +470,14 @@ CELERY_BEAT_SCHEDULE = {
 SUITE_AI_WORKER_CONCURRENCY = env_int("SUITE_AI_WORKER_CONCURRENCY", 256, minimum=1)
 SUITE_AI_MAX_INPUT_BYTES = env_int("SUITE_AI_MAX_INPUT_BYTES", 2 * 1024 * 1024, minimum=1)
 SUITE_AI_MAX_YDOC_BYTES = env_int("SUITE_AI_MAX_YDOC_BYTES", 10 * 1024 * 1024, minimum=1)
+# Bounds on a Yjs update checked before pycrdt reads it (suite_ai/blocknote/yjs/guard.py): some
+# updates crash pycrdt natively, which no exception handler catches. A Docs document nests about two
+# types per block level; the maximum keeps the Python readers far from the recursion limit.
+SUITE_AI_MAX_YDOC_DEPTH = env_int("SUITE_AI_MAX_YDOC_DEPTH", 256, minimum=8, maximum=1000)
+SUITE_AI_MAX_YDOC_STRUCTS = env_int("SUITE_AI_MAX_YDOC_STRUCTS", 2_000_000, minimum=1)
+SUITE_AI_MAX_YDOC_STRING_BYTES = env_int("SUITE_AI_MAX_YDOC_STRING_BYTES", 4 * 1024 * 1024, minimum=1)
+# BlockNote blocks nested in blocks (children); the readers and writers recurse per level.
+SUITE_AI_MAX_BLOCK_DEPTH = env_int("SUITE_AI_MAX_BLOCK_DEPTH", 100, minimum=1, maximum=300)
 SUITE_AI_MAX_ATTEMPTS = env_int("SUITE_AI_MAX_ATTEMPTS", 5, minimum=1)
 SUITE_AI_HEARTBEAT_INTERVAL = env_seconds("SUITE_AI_HEARTBEAT_INTERVAL", 10.0)
 SUITE_AI_HEARTBEAT_TIMEOUT = env_seconds("SUITE_AI_HEARTBEAT_TIMEOUT", 60.0)
@@ -603,7 +611,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": AUTHENTICATION_CLASSES,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["suite_ai.api_errors.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from suite_ai import blocknote
-from suite_ai.blocknote import Block, BlockNoteError, YDocTooLargeError
+from suite_ai.blocknote import Block, BlockNoteError, UpdateLimits, YDocTooLargeError
 from suite_ai.llm.chunking import Segment
 from suite_ai.pipeline.context import ActionRequestError, JobFailure, Source
 
@@ -28,6 +28,11 @@ def _blocknote_message(error: BlockNoteError) -> str:
         "invalid_yjs_update": _("input.ydoc is not a Yjs document update."),
         "ydoc_too_large": _("The Yjs document is larger than the limit of %(limit)d bytes.")
         % {"limit": settings.SUITE_AI_MAX_YDOC_BYTES},
+        "ydoc_too_complex": _(
+            "The Yjs document is too complex to read (too deeply nested, too many items or too long a string)."
+        ),
+        "input_too_deep": _("Blocks are nested deeper than the limit of %(limit)d levels.")
+        % {"limit": settings.SUITE_AI_MAX_BLOCK_DEPTH},
         "missing_document_store": _("input.ydoc holds no BlockNote document."),
         "invalid_blocks": _("The input is not valid BlockNote blocks."),
         "unknown_block_type": _("A block has a type the editor does not know."),
@@ -49,6 +54,31 @@ def _refused(error: BlockNoteError) -> ActionRequestError:
     return ActionRequestError(error.code, _blocknote_message(error), status, **extra)
 
 
+def ydoc_limits() -> UpdateLimits:
+    """The bounds every Yjs update is checked against before pycrdt reads it (settings)."""
+    return UpdateLimits(
+        max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES,
+        max_depth=settings.SUITE_AI_MAX_YDOC_DEPTH,
+        max_structs=settings.SUITE_AI_MAX_YDOC_STRUCTS,
+        max_string_bytes=settings.SUITE_AI_MAX_YDOC_STRING_BYTES,
+    )
+
+
+def _read_ydoc(ydoc: str, block_ids: list[str] | None) -> list[Block]:
+    """Blocks of a base64 Yjs update (checked by the guard first), bounded in depth, optionally selected."""
+    blocks = blocknote.read_base64(ydoc, limits=ydoc_limits()).blocks
+    blocknote.check_block_depth(blocks, settings.SUITE_AI_MAX_BLOCK_DEPTH)
+    if block_ids:
+        blocks = blocknote.select_blocks(blocks, block_ids)
+    return blocks
+
+
+def _parse_blocks(blocks: Any) -> list[Block]:
+    # Depth first, without recursion: the parser and the renderers recurse per level.
+    blocknote.check_block_depth(blocks, settings.SUITE_AI_MAX_BLOCK_DEPTH)
+    return blocknote.blocks_from_json(blocks)
+
+
 def validate_blocks_input(blocks: Any) -> dict[str, Any]:
     if not isinstance(blocks, list):
         raise ActionRequestError("invalid_input", _("input.blocks must be a list of BlockNote blocks."))
@@ -64,7 +94,7 @@ def validate_blocks_input(blocks: Any) -> dict[str, Any]:
         }
         raise ActionRequestError("input_too_large", message, 413, limit_bytes=limit)
     try:
-        parsed = blocknote.blocks_from_json(blocks)
+        parsed = _parse_blocks(blocks)
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(parsed).segments:
@@ -78,9 +108,7 @@ def validate_ydoc_input(ydoc: Any, block_ids: Any) -> dict[str, Any]:
     if block_ids is not None and (not isinstance(block_ids, list) or not all(isinstance(i, str) for i in block_ids)):
         raise ActionRequestError("invalid_input", _("input.block_ids must be a list of block ids."))
     try:
-        blocks = blocknote.read_base64(ydoc, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
-        if block_ids:
-            blocks = blocknote.select_blocks(blocks, block_ids)
+        blocks = _read_ydoc(ydoc, block_ids)
     except BlockNoteError as error:
         raise _refused(error) from None
     if not _source_from_blocks(blocks).segments:
@@ -107,10 +135,8 @@ def _source_from_blocks(blocks: list[Block]) -> Source:
 def source_from_blocknote_input(job_input: dict[str, Any]) -> Source:
     try:
         if "blocks" in job_input:
-            return _source_from_blocks(blocknote.blocks_from_json(job_input["blocks"]))
-        blocks = blocknote.read_base64(job_input["ydoc"], max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks
-        if job_input.get("block_ids"):
-            blocks = blocknote.select_blocks(blocks, job_input["block_ids"])
+            return _source_from_blocks(_parse_blocks(job_input["blocks"]))
+        blocks = _read_ydoc(job_input["ydoc"], job_input.get("block_ids"))
     except BlockNoteError as error:  # validated at submission: only a changed limit gets here
         raise JobFailure(error.code, error.message) from None
     return _source_from_blocks(blocks)
@@ -119,7 +145,8 @@ def source_from_blocknote_input(job_input: dict[str, Any]) -> Source:
 def source_from_update(update: bytes) -> Source:
     """A Docs document's Yjs update → the text the model reads, with block ids."""
     try:
-        blocks = blocknote.read_update(update, max_bytes=settings.SUITE_AI_MAX_YDOC_BYTES).blocks if update else []
+        blocks = blocknote.read_update(update, limits=ydoc_limits()).blocks if update else []
+        blocknote.check_block_depth(blocks, settings.SUITE_AI_MAX_BLOCK_DEPTH)
     except BlockNoteError as error:
         raise JobFailure(error.code, f"The document's content could not be read: {error.message}") from None
     return _source_from_blocks(blocks)

@@ -1,19 +1,70 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from django.conf import settings
 from django.urls import get_urlconf, reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from suite_ai.api_errors import APIError
 from suite_ai.jobs import tickets
 from suite_ai.jobs.models import FINISHED_STATUSES, Job
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _path(parts: tuple[str | int, ...]) -> str:
+    return "".join(
+        f"[{part}]" if isinstance(part, int) else (f".{part}" if i else part) for i, part in enumerate(parts)
+    )
+
+
+def check_body_text(data: Any) -> None:
+    """Refuse what no text may hold and what nests too deep, before anything recurses over the body
+    or stores it: a NUL character (Postgres refuses it in text, quoting the value into its error,
+    while SQLite stores it), a lone UTF-16 surrogate (a JSON escape like ``"\\ud800"``, which no
+    encoder can write). Walks with an explicit stack."""
+    max_depth = 2 * settings.SUITE_AI_MAX_BLOCK_DEPTH + 32
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > max_depth:
+            raise APIError(
+                "input_too_deep",
+                _("The request body nests JSON values deeper than %(limit)d levels.") % {"limit": max_depth},
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(str(key), path)
+                stack.append((item, (*path, str(key))))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, path)
+
+
+def _check_text(text: str, path: tuple[str | int, ...]) -> None:
+    if "\x00" in text:
+        message = _("A text holds a NUL character (U+0000), which no document may contain.")
+    elif _SURROGATE.search(text):
+        message = _("A text holds a lone UTF-16 surrogate: half of a character, which no document may contain.")
+    else:
+        return
+    raise APIError("invalid_text", message, path=_path(path) or "body")
 
 
 class ActionSubmitSerializer(serializers.Serializer):
     """The JSON shape of a submission; what the action accepts is checked by the pipeline."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # Before the fields: DRF's CharField would word a NUL its own way, and the input is free JSON.
+        if data is not serializers.empty:
+            check_body_text(data)
+        return super().run_validation(data)
 
     action = serializers.CharField(max_length=64)
     input = serializers.JSONField(
