@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -66,17 +66,6 @@ def body_too_large() -> APIError:
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         limit_bytes=limit,
     )
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, but a body nested deeper than ``json`` can parse (it recurses per level
-    and raises RecursionError near the interpreter's limit) is a 400 ``input_too_deep``, not a 500."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise APIError("input_too_deep", _("The request body nests JSON values too deeply.")) from None
 
 
 def _message(detail: Any) -> str:
