@@ -20,7 +20,7 @@ from suite_ai.blocknote.yjs.encoder import write_var_string, write_var_uint
 from suite_ai.blocknote.yjs.guard import UpdateLimits, check_update
 from tests.blocknote.corpus import CORPUS
 from tests.blocknote.payloads import nested_any_update, nested_arrays_update
-from tests.interop.harness import NodeHarness
+from tests.interop.harness import VERSIONS, NodeHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,12 +66,13 @@ def test_updates_our_editor_writes_pass() -> None:
     check_update(edited.update)
 
 
-@pytest.fixture(scope="module")
-def node() -> Iterator[NodeHarness]:
-    with NodeHarness("0.55") as harness:
+@pytest.fixture(scope="module", params=VERSIONS, ids=[f"blocknote-{v}" for v in VERSIONS])
+def node(request: pytest.FixtureRequest) -> Iterator[NodeHarness]:
+    with NodeHarness(request.param) as harness:
         yield harness
 
 
+@pytest.mark.interop
 def test_documents_written_and_edited_by_the_real_editor_pass(node: NodeHarness) -> None:
     for name in sorted(CORPUS):
         blocks = bn.blocks_to_json(CORPUS[name]())
