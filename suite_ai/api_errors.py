@@ -7,7 +7,8 @@ except its JSON parse error, which the handler below words itself, so that a Fre
 French throughout. ``detail``, when present, is technical English from a peer or
 a library (Docs, the BlockNote validator), for developers.
 
-Django's own error pages (400, 403, 404, 500, a refused ``Host``) are JSON in the same shape.
+Django's own error pages (400, 403, 404, 500, a refused ``Host``, a CSRF failure) are JSON in the
+same shape.
 """
 
 from __future__ import annotations
@@ -153,6 +154,17 @@ def permission_denied_view(request: HttpRequest, exception: Exception | None = N
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response("not_found", str(exceptions.NotFound.default_detail), status.HTTP_404_NOT_FOUND)
+
+
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """``CSRF_FAILURE_VIEW``: a cookie-authenticated write (the admin's forms) without a valid CSRF
+    token. Django's reason ("CSRF token missing", "Origin checking failed"…) is technical English."""
+    return error_response(
+        "csrf_failed",
+        _("The request was refused: its CSRF token is missing or invalid. Reload the page and try again."),
+        status.HTTP_403_FORBIDDEN,
+        detail=reason,
+    )
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:

@@ -265,6 +265,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_FAILURE_VIEW = "suite_ai.api_errors.csrf_failure_view"  # JSON with a code, like every error
 CSRF_TRUSTED_ORIGINS = env_list(
     "DJANGO_CSRF_TRUSTED_ORIGINS", item=http_origin, expected="comma-separated origins, e.g. https://docs.example.org"
 )

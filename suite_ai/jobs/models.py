@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from suite_ai.jobs import failures
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued"
@@ -96,7 +98,7 @@ class Job(models.Model):
     def error(self) -> dict[str, Any] | None:
         if not self.error_code:
             return None
-        return {"code": self.error_code, "message": self.error_message}
+        return failures.describe(self.error_code, self.error_message)
 
 
 class JobEvent(models.Model):

@@ -149,11 +149,12 @@ def sse_frame(event_id: int, kind: str, data: str) -> bytes:
 class StreamEvent:
     """One event as the streams send it, encoded once for all of its followers."""
 
-    __slots__ = ("frame", "id", "kind", "terminal")
+    __slots__ = ("data", "frame", "id", "kind", "terminal")
 
     def __init__(self, event_id: int, kind: str, data: str) -> None:
         self.id = event_id
         self.kind = kind
+        self.data = data
         self.terminal = kind in TERMINAL_KINDS
         self.frame = sse_frame(event_id, kind, data)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
 SALT = "suite_ai.jobs.event-stream-ticket"
 
@@ -57,16 +58,16 @@ def verify(job_id: uuid.UUID | str, ticket: str) -> Ticket:
     try:
         job = _canonical(job_id)
     except ValueError:
-        raise TicketError("invalid_ticket", "This ticket does not open this job's events.") from None
+        raise TicketError("invalid_ticket", _("This ticket does not open this job's events.")) from None
     try:
         value = _signer().unsign(f"{job}:{ticket}", max_age=settings.SUITE_AI_SSE_TICKET_TTL)
     except signing.SignatureExpired:
         raise TicketError(
-            "ticket_expired", "This ticket has expired: read the job again for a new events link."
+            "ticket_expired", _("This ticket has expired: read the job again for a new events link.")
         ) from None
     except signing.BadSignature:
-        raise TicketError("invalid_ticket", "This ticket does not open this job's events.") from None
-    signed_job, _, owner = value.rpartition(":")
+        raise TicketError("invalid_ticket", _("This ticket does not open this job's events.")) from None
+    signed_job, _separator, owner = value.rpartition(":")
     if signed_job != job or not owner:  # the signature covers both: defensive only
-        raise TicketError("invalid_ticket", "This ticket does not open this job's events.")
+        raise TicketError("invalid_ticket", _("This ticket does not open this job's events."))
     return Ticket(job_id=job, owner_id=owner)

@@ -142,7 +142,7 @@ def test_schema_describes_the_event_stream(schema):
     delta_data = resolve(schema, resolve(schema, {"$ref": mapping["delta"]})["properties"]["data"])
     assert delta_data["properties"]["text"]["type"] == "string"
     failed_data = resolve(schema, resolve(schema, {"$ref": mapping["failed"]})["properties"]["data"])
-    assert set(resolve(schema, failed_data["properties"]["error"])["properties"]) == {"code", "message"}
+    assert set(resolve(schema, failed_data["properties"]["error"])["properties"]) == {"code", "message", "detail"}
     for name in mapping:
         assert f"`{name}`" in operation["description"]
     assert {"401", "404"} <= set(operation["responses"])
@@ -157,7 +157,7 @@ def test_schema_types_result_usage_error_and_the_catalogue(schema):
     assert {"model", "prompt_tokens", "completion_tokens", "total_tokens", "by_stage"} <= set(usage["properties"])
     assert usage["properties"]["prompt_tokens"]["type"] == "integer"
     error = resolve(schema, job["error"])
-    assert set(error["properties"]) == {"code", "message"}
+    assert set(error["properties"]) == {"code", "message", "detail"}
 
     catalogue = schema["paths"]["/api/v1.0/actions/"]["get"]["responses"]["200"]["content"]["application/json"]
     action = resolve(schema, catalogue["schema"]["items"])

@@ -36,12 +36,15 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from suite_ai.jobs import streams, tickets
+from suite_ai.jobs import failures, streams, tickets
 from suite_ai.jobs.models import Job, JobEvent
+from suite_ai.languages import language_for
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -80,7 +83,7 @@ def authenticate(request: HttpRequest) -> Any:
         found = authenticator_class().authenticate(drf_request)  # type: ignore[operator]
         if found is not None:
             return found[0]
-    raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
+    raise exceptions.NotAuthenticated()
 
 
 def authorize(request: HttpRequest | None, job_id: str, ticket: str | None) -> None:
@@ -94,7 +97,7 @@ def authorize(request: HttpRequest | None, job_id: str, ticket: str | None) -> N
             raise Refused(401, error.code, error.message) from None
         return
     if request is None:
-        raise Refused(401, "not_authenticated", "Authentication credentials were not provided.")
+        raise Refused(401, "not_authenticated", str(exceptions.NotAuthenticated.default_detail))
     try:
         user = authenticate(request)
     except exceptions.NotAuthenticated as error:
@@ -102,13 +105,28 @@ def authorize(request: HttpRequest | None, job_id: str, ticket: str | None) -> N
     except exceptions.APIException as error:
         raise Refused(401, "authentication_failed", str(error.detail)) from None
     if not Job.objects.filter(id=job_id, owner=user).exists():
-        raise Refused(404, "not_found", "No job with this id.")
+        raise Refused(404, "not_found", _("No job with this id."))
 
 
 # --- Under the ASGI server ------------------------------------------------------------------------
 
 
+def _authorize_in(language: str, request: HttpRequest, job_id: str) -> None:
+    # On one of the hub's threads, which the event loop's active language does not reach.
+    with translation.override(language):
+        authorize(request, job_id, None)
+
+
 async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+    """Served outside Django's middleware: the language is chosen here, as ``suite_ai.languages``
+    chooses it for the rest of the API, and holds for the refusals and the ``failed`` event."""
+    headers = dict(scope.get("headers", ()))
+    language = language_for(headers.get(b"accept-language", b"").decode("latin-1"))
+    with translation.override(language):
+        await _stream(scope, receive, send, headers, language)
+
+
+async def _stream(scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], language: str) -> None:
     query_string: bytes = scope.get("query_string", b"")
     query = parse_qs(query_string.decode("latin-1"))
     ticket = query["ticket"][0] if "ticket" in query else None
@@ -116,15 +134,15 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         # The server's access log, if turned on, prints the query string from this very scope
         # when the response starts: it never sees the ticket.
         scope["query_string"] = TICKET_IN_QUERY.sub(rb"\1ticket=redacted", query_string)
-    headers = dict(scope.get("headers", ()))
     cors = cors_headers(scope) if b"origin" in headers else []
+    cors.append((b"content-language", language.encode("ascii")))
     match = PATH.match(scope["path"])
     try:
         job_id = streams.job_key(match["pk"]) if match else ""
     except ValueError:
         job_id = ""
     if not job_id:
-        await _refuse(send, Refused(404, "not_found", "No job with this id."), cors)
+        await _refuse(send, Refused(404, "not_found", _("No job with this id.")), cors)
         return
     header = headers.get(b"last-event-id")
     resume_from = last_event_id(header.decode("latin-1") if header is not None else query.get("last_event_id", [""])[0])
@@ -133,7 +151,7 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         if ticket is not None:
             authorize(None, job_id, ticket)
         else:
-            await hub.openings.run(authorize, ASGIRequest(scope, io.BytesIO()), job_id, None)
+            await hub.openings.run(_authorize_in, language, ASGIRequest(scope, io.BytesIO()), job_id)
     except Refused as refused:
         await _refuse(send, refused, cors)
         return
@@ -164,7 +182,8 @@ async def _pump(follower: streams.Follower, send: Send) -> None:
         if events:
             end = next((index for index, event in enumerate(events) if event.terminal), None)
             sent = events if end is None else events[: end + 1]
-            await send({"type": "http.response.body", "body": b"".join(e.frame for e in sent), "more_body": True})
+            body = b"".join(_localized_frame(e) if e.kind == JobEvent.Kind.FAILED else e.frame for e in sent)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
             if end is not None:
                 break
             continue
@@ -180,6 +199,11 @@ async def _pump(follower: streams.Follower, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+def _localized_frame(event: streams.StreamEvent) -> bytes:
+    """A job's ``failed`` event in the stream's language (the others carry no message)."""
+    return streams.sse_frame(event.id, event.kind, failures.localize_event(event.data))
+
+
 async def _watch_disconnect(receive: Receive, follower: streams.Follower) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -187,7 +211,7 @@ async def _watch_disconnect(receive: Receive, follower: streams.Follower) -> Non
 
 
 async def _refuse(send: Send, refused: Refused, cors: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"code": refused.code, "message": refused.message}).encode()
+    body = json.dumps({"code": refused.code, "message": refused.message}, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *cors]
     if refused.status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
@@ -218,13 +242,19 @@ def cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
 def job_events(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     if request.method != "GET":
         return JsonResponse(
-            {"code": "method_not_allowed", "message": f'Method "{request.method}" not allowed.'}, status=405
+            {"code": "method_not_allowed", "message": str(exceptions.MethodNotAllowed(request.method or "").detail)},
+            status=405,
+            json_dumps_params={"ensure_ascii": False},
         )
     job_id = str(pk)
     try:
         authorize(request, job_id, request.GET.get("ticket"))
     except Refused as refused:
-        refusal = JsonResponse({"code": refused.code, "message": refused.message}, status=refused.status)
+        refusal = JsonResponse(
+            {"code": refused.code, "message": refused.message},
+            status=refused.status,
+            json_dumps_params={"ensure_ascii": False},
+        )
         if refused.status == 401:
             refusal["WWW-Authenticate"] = "Bearer"
         return refusal
@@ -232,7 +262,8 @@ def job_events(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     events = JobEvent.objects.filter(job_id=job_id, id__gt=after).order_by("id").values_list("id", "kind", "data")
     frames = [RETRY]
     for event_id, kind, data in events:
-        frames.append(streams.sse_frame(event_id, kind, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        frames.append(streams.sse_frame(event_id, kind, failures.localize_event(text) if kind == "failed" else text))
         if kind in streams.TERMINAL_KINDS:
             break
     response = HttpResponse(b"".join(frames), content_type="text/event-stream; charset=utf-8")

@@ -171,7 +171,11 @@ class JobErrorSerializer(serializers.Serializer):
         help_text="stable snake_case: model_rate_limited, model_unavailable, model_timeout, input_too_large, "
         "empty_document, worker_lost, job_timeout, internal_error, docs_…"
     )
-    message = serializers.CharField(help_text="for a person")
+    message = serializers.CharField(help_text="for a person, in the language of the request's Accept-Language")
+    detail = serializers.CharField(
+        required=False,
+        help_text="when the message is not in English: the worker's own English message, with its specifics",
+    )
 
 
 @extend_schema_field(JobResultSerializer)
