@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import stat
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,16 +216,37 @@ def rate(raw: str) -> str:
     return raw
 
 
+# The data directory holds the inputs and results (SQLite), broker messages, metrics and the
+# secret key: private to the service's user. Every process that loads these settings creates its
+# files 0600 and its folders 0700 (SQLite gives its -wal and -shm files the database file's mode).
+PRIVATE_UMASK = 0o077
+
+
+def private(path: Path) -> None:
+    """Take the group's and others' rights off ``path`` when this user owns it (a directory or file
+    kept from an older release, created 0755/0644); another owner's is left as the operator set it."""
+    try:
+        status = path.lstat()  # a symbolic link is followed by nobody here: left alone
+        if status.st_uid == os.geteuid() and status.st_mode & 0o077 and not stat.S_ISLNK(status.st_mode):
+            path.chmod(status.st_mode & 0o700)
+    except OSError:
+        pass  # gone, or not ours to change: the directory's own mode still closes it
+
+
 def data_dir() -> Path:
+    os.umask(PRIVATE_UMASK)
     path = Path(env("SUITE_AI_DATA_DIR", "var") or "var")
     path = path if path.is_absolute() else BASE_DIR / path
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
         raise ImproperlyConfigured(
             f"SUITE_AI_DATA_DIR: cannot create {str(path)!r} ({error.strerror or error});"
             " expected a writable directory."
         ) from None
+    private(path)
+    for child in path.iterdir():
+        private(child)
     return path
 
 
