@@ -293,6 +293,11 @@ CSRF_TRUSTED_ORIGINS = env_list(
 USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST", False)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS, sent by Django's SecurityMiddleware on HTTPS requests only (behind a TLS proxy: with
+# DJANGO_SECURE_PROXY_SSL_HEADER), so a plain-HTTP `make run` never sends it. 0 turns it off.
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -313,6 +318,8 @@ MIDDLEWARE = [
     # First, so that a CORS preflight is answered before anything asks for credentials, and every
     # answer (errors included: a browser hides an error body without them) gets the CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Outside whitenoise (inserted below, after SecurityMiddleware): static files get a policy too.
+    "suite_ai.security_headers.content_security_policy",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of messages, from Accept-Language (Django's LocaleMiddleware, less its URL
@@ -693,6 +700,9 @@ LOGGING = {
 }
 
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+# /metrics: with a token, to a scraper that sends it as a bearer token, from anywhere; without
+# one, only to a client on this machine that no proxy relays (see suite_ai/jobs/metrics.py).
+SUITE_AI_METRICS_TOKEN = env("SUITE_AI_METRICS_TOKEN")
 
 # --- Processes (manage.py serve, the ASGI app) ----------------------------------------------------
 # Read here rather than where they are used, so that a bad value stops every process the same way.
