@@ -28,4 +28,5 @@ RUN data="$(mktemp -d)" \
 
 USER suite_ai
 EXPOSE 8000
-CMD ["uvicorn", "suite_ai.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+# --http: uvicorn's protocol with limits on slow or oversized requests (suite_ai/web_server.py).
+CMD ["uvicorn", "suite_ai.asgi:application", "--http", "suite_ai.web_server:LimitedHttpToolsProtocol", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

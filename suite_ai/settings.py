@@ -710,6 +710,11 @@ SERVE_HOST = env("HOST", "127.0.0.1")
 SERVE_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn worker processes (manage.py serve)
 SUITE_AI_WEB_THREADS = env_int("SUITE_AI_WEB_THREADS", 16, minimum=1)  # threads of one web process (asgi.py)
+# Limits of the web server on each request (suite_ai/web_server.py): the size of its head, the
+# time the head takes to arrive, the longest pause in its body.
+SUITE_AI_HTTP_MAX_HEADER_BYTES = env_int("SUITE_AI_HTTP_MAX_HEADER_BYTES", 64 * 1024, minimum=1024)
+SUITE_AI_HTTP_HEADER_TIMEOUT = env_seconds("SUITE_AI_HTTP_HEADER_TIMEOUT", 20.0)
+SUITE_AI_HTTP_BODY_TIMEOUT = env_seconds("SUITE_AI_HTTP_BODY_TIMEOUT", 30.0)
 
 # --- Error reporting (Sentry, optional, as in Docs) -----------------------------------------------
 # On only with SENTRY_DSN; the release is the package's version. Reports carry no request body,
