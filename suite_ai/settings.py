@@ -312,6 +312,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "suite_ai.accounts",
     "suite_ai.jobs",
+    "suite_ai.audit",
 ]
 
 MIDDLEWARE = [
