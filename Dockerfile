@@ -24,7 +24,7 @@ RUN pip install --no-deps . && useradd --system --uid 1001 suite_ai && mkdir -p 
 # since the service runs as another user than this build step.
 RUN data="$(mktemp -d)" \
     && SUITE_AI_DATA_DIR="$data" python manage.py collectstatic --noinput --verbosity 0 \
-    && rm -rf "$data" && chmod -R a+rX /app/static
+    && rm -rf "$data" && chmod -R a+rX "$SUITE_AI_STATIC_ROOT"
 
 USER suite_ai
 EXPOSE 8000
