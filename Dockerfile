@@ -17,13 +17,16 @@ RUN pip install --require-hashes -r requirements.txt
 COPY pyproject.toml README.md manage.py ./
 COPY suite_ai ./suite_ai
 # --no-deps: the lock above is the whole dependency set; nothing is resolved here.
-RUN pip install --no-deps . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data
+RUN pip install --no-deps . && useradd --system --uid 1001 suite_ai && mkdir -p /data && chown suite_ai /data && chmod 0700 /data
 # Loading the settings needs a data directory (and, with none configured, makes a secret key in it):
-# a throwaway one, so that nothing of it stays in the image.
+# a throwaway one, so that nothing of it stays in the image. The settings make every file a process
+# creates private (umask 077, for the data directory): the collected files are then opened to all,
+# since the service runs as another user than this build step.
 RUN data="$(mktemp -d)" \
     && SUITE_AI_DATA_DIR="$data" python manage.py collectstatic --noinput --verbosity 0 \
-    && rm -rf "$data"
+    && rm -rf "$data" && chmod -R a+rX "$SUITE_AI_STATIC_ROOT"
 
 USER suite_ai
 EXPOSE 8000
-CMD ["uvicorn", "suite_ai.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+# --http: uvicorn's protocol with limits on slow or oversized requests (suite_ai/web_server.py).
+CMD ["uvicorn", "suite_ai.asgi:application", "--http", "suite_ai.web_server:LimitedHttpToolsProtocol", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

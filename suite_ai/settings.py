@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import stat
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,16 +216,37 @@ def rate(raw: str) -> str:
     return raw
 
 
+# The data directory holds the inputs and results (SQLite), broker messages, metrics and the
+# secret key: private to the service's user. Every process that loads these settings creates its
+# files 0600 and its folders 0700 (SQLite gives its -wal and -shm files the database file's mode).
+PRIVATE_UMASK = 0o077
+
+
+def private(path: Path) -> None:
+    """Take the group's and others' rights off ``path`` when this user owns it (a directory or file
+    kept from an older release, created 0755/0644); another owner's is left as the operator set it."""
+    try:
+        status = path.lstat()  # a symbolic link is followed by nobody here: left alone
+        if status.st_uid == os.geteuid() and status.st_mode & 0o077 and not stat.S_ISLNK(status.st_mode):
+            path.chmod(status.st_mode & 0o700)
+    except OSError:
+        pass  # gone, or not ours to change: the directory's own mode still closes it
+
+
 def data_dir() -> Path:
+    os.umask(PRIVATE_UMASK)
     path = Path(env("SUITE_AI_DATA_DIR", "var") or "var")
     path = path if path.is_absolute() else BASE_DIR / path
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
         raise ImproperlyConfigured(
             f"SUITE_AI_DATA_DIR: cannot create {str(path)!r} ({error.strerror or error});"
             " expected a writable directory."
         ) from None
+    private(path)
+    for child in path.iterdir():
+        private(child)
     return path
 
 
@@ -272,6 +294,11 @@ CSRF_TRUSTED_ORIGINS = env_list(
 USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST", False)
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS, sent by Django's SecurityMiddleware on HTTPS requests only (behind a TLS proxy: with
+# DJANGO_SECURE_PROXY_SSL_HEADER), so a plain-HTTP `make run` never sends it. 0 turns it off.
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -286,12 +313,15 @@ INSTALLED_APPS = [
     "corsheaders",
     "suite_ai.accounts",
     "suite_ai.jobs",
+    "suite_ai.audit",
 ]
 
 MIDDLEWARE = [
     # First, so that a CORS preflight is answered before anything asks for credentials, and every
     # answer (errors included: a browser hides an error body without them) gets the CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Outside whitenoise (inserted below, after SecurityMiddleware): static files get a policy too.
+    "suite_ai.security_headers.content_security_policy",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of messages, from Accept-Language (Django's LocaleMiddleware, less its URL
@@ -680,6 +710,9 @@ LOGGING = {
 }
 
 PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+# /metrics: with a token, to a scraper that sends it as a bearer token, from anywhere; without
+# one, only to a client on this machine that no proxy relays (see suite_ai/jobs/metrics.py).
+SUITE_AI_METRICS_TOKEN = env("SUITE_AI_METRICS_TOKEN")
 
 # --- Processes (manage.py serve, the ASGI app) ----------------------------------------------------
 # Read here rather than where they are used, so that a bad value stops every process the same way.
@@ -687,6 +720,11 @@ SERVE_HOST = env("HOST", "127.0.0.1")
 SERVE_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn worker processes (manage.py serve)
 SUITE_AI_WEB_THREADS = env_int("SUITE_AI_WEB_THREADS", 16, minimum=1)  # threads of one web process (asgi.py)
+# Limits of the web server on each request (suite_ai/web_server.py): the size of its head, the
+# time the head takes to arrive, the longest pause in its body.
+SUITE_AI_HTTP_MAX_HEADER_BYTES = env_int("SUITE_AI_HTTP_MAX_HEADER_BYTES", 64 * 1024, minimum=1024)
+SUITE_AI_HTTP_HEADER_TIMEOUT = env_seconds("SUITE_AI_HTTP_HEADER_TIMEOUT", 20.0)
+SUITE_AI_HTTP_BODY_TIMEOUT = env_seconds("SUITE_AI_HTTP_BODY_TIMEOUT", 30.0)
 
 # --- Error reporting (Sentry, optional, as in Docs) -----------------------------------------------
 # On only with SENTRY_DSN; the release is the package's version. Reports carry no request body,

@@ -9,7 +9,12 @@ API = "api/v1.0/"
 urlpatterns = [
     path(API, include("suite_ai.jobs.api.urls")),
     path(f"{API}schema/", SpectacularAPIView.as_view(), name="schema"),
-    path(f"{API}swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Our template: drf-spectacular's, its inline start-up script carrying the CSP nonce.
+    path(
+        f"{API}swagger/",
+        SpectacularSwaggerView.as_view(url_name="schema", template_name="jobs/swagger_ui.html"),
+        name="swagger-ui",
+    ),
     # Our template: drf-spectacular's loads Google Fonts; ours loads nothing from elsewhere.
     path(f"{API}redoc/", SpectacularRedocView.as_view(template_name="jobs/redoc.html"), name="redoc"),
     path("health/live", operations.live, name="health-live"),

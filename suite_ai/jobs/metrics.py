@@ -13,6 +13,8 @@ a container's host name is its id, unique among the containers sharing the volum
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -20,6 +22,8 @@ import socket
 import threading
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import values as prometheus_values
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -158,3 +162,43 @@ def exposition() -> tuple[bytes, str]:
         except Exception:
             _report_once("collect", "metrics: cannot read %s; /metrics shows this process only", directory)
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+# --- Who may scrape -------------------------------------------------------------------------------
+# The counts say who uses which action how much, and the job engine's state: not for the public.
+# With SUITE_AI_METRICS_TOKEN, a scraper sends it (Prometheus: ``authorization: {credentials_file:
+# …}``), compared in constant time. Without it, only a client on this machine (``make run``, a
+# sidecar, a node exporter's scrape of localhost) with no proxy header: a reverse proxy on the same
+# host connects from the loopback too, and says whom it relays in X-Forwarded-For / Forwarded.
+_PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
+def _from_loopback(request: HttpRequest) -> bool:
+    try:
+        address = ipaddress.ip_address(str(request.META.get("REMOTE_ADDR") or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    return address.is_loopback and not any(request.META.get(header) for header in _PROXY_HEADERS)
+
+
+def scrape_refusal(request: HttpRequest) -> JsonResponse | None:
+    """Why ``request`` may not read the metrics (an error answer), or None when it may."""
+    # Here, not at the top: this module is also loaded by processes where Django is not set up.
+    from rest_framework import exceptions
+
+    from suite_ai.api_errors import error_response
+
+    token = settings.SUITE_AI_METRICS_TOKEN
+    if not token:
+        if _from_loopback(request):
+            return None
+        return error_response("permission_denied", str(exceptions.PermissionDenied.default_detail), 403)
+    scheme, _space, credentials = str(request.META.get("HTTP_AUTHORIZATION") or "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        refusal = error_response("not_authenticated", str(exceptions.NotAuthenticated.default_detail), 401)
+    elif not hmac.compare_digest(credentials.strip().encode(), token.encode()):
+        refusal = error_response("authentication_failed", str(exceptions.AuthenticationFailed.default_detail), 401)
+    else:
+        return None
+    refusal["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return refusal

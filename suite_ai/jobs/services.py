@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
+from suite_ai.audit import services as audit
 from suite_ai.jobs import metrics, notify
 from suite_ai.jobs.models import FINISHED_STATUSES, TRANSITIONS, Job, JobEvent, JobStatus
 
@@ -317,6 +318,7 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
 
 
 def _observe_finished(job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "") -> None:
+    audit.record_finished(job.id)  # who, what, which model and revision, what it cost: never text
     metrics.JOBS_FINISHED.labels(action=job.action, status=status).inc()
     if job.started_at is not None:
         metrics.RUN_TIME.labels(action=job.action).observe((now - job.started_at).total_seconds())

@@ -7,6 +7,7 @@ with a service token, sends the content itself; its notes go through create-for-
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -176,10 +177,24 @@ def load_document(context: JobContext, client: DocsClient) -> tuple[Source, str]
         if context.input is not None:
             source = load_source(context.input)
         else:
-            source = source_from_update(client.get_content(context.document_id).update_bytes())
+            content = client.get_content(context.document_id)
+            update = content.update_bytes()
+            record_source_revision(context, content.etag, update)
+            source = source_from_update(update)
     except DocsError as error:
         raise docs_failure(error) from None
     return source, document.title or ""
+
+
+# The checkpoint that says which revision of the Docs document the job read (the audit record
+# copies it): Docs' ETag, or the SHA-256 of the content when Docs gives none. The last read wins.
+SOURCE_REVISION = "source_revision"
+
+
+def record_source_revision(context: JobContext, etag: str | None, update: bytes) -> None:
+    revision = etag or f"sha256:{hashlib.sha256(update).hexdigest()}"
+    context.checkpoint_delete(SOURCE_REVISION)
+    context.checkpoint_put(SOURCE_REVISION, revision, {})
 
 
 def first_heading(source: Source) -> str:

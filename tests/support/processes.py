@@ -98,6 +98,7 @@ def start_web(log_dir: Path, **env: str) -> tuple[ManagedProcess, str]:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "suite_ai.asgi:application",
+        "--http", "suite_ai.web_server:LimitedHttpToolsProtocol",  # as serve, the image and compose run it
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
     ]  # fmt: skip
     web = ManagedProcess("web", command, service_env(**env), log_dir)

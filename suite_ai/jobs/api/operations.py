@@ -73,6 +73,8 @@ class JobsByStatusCollector(Collector):
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
+    if (refusal := job_metrics.scrape_refusal(request)) is not None:
+        return refusal
     output, content_type = job_metrics.exposition()
     jobs_registry = CollectorRegistry()
     jobs_registry.register(JobsByStatusCollector())

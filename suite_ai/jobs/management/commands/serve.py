@@ -44,6 +44,7 @@ MAX_RESTART_DELAY = 30.0  # the delay doubles with each crash in a row, up to th
 STABLE_AFTER = 60.0  # a process that ran this long before crashing starts again after the first delay
 STOP_GRACE = 15.0  # seconds the children get to finish after SIGTERM, before SIGKILL
 POLL_INTERVAL = 0.1
+WEB_PROTOCOL = "suite_ai.web_server:LimitedHttpToolsProtocol"
 
 
 def worker_command(concurrency: int) -> list[str]:
@@ -66,6 +67,7 @@ def beat_command() -> list[str]:
 def web_command(host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "suite_ai.asgi:application",
+        "--http", WEB_PROTOCOL,  # uvicorn's, with limits on slow or oversized requests
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip

@@ -1,0 +1,139 @@
+"""One audit record per finished job (issue #13): who, action, model, prompt version, source and
+its revision, output hash, token counts; no text; kept past the purge; read-only in the admin and
+printed by ``manage.py audit_log``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from suite_ai.audit.models import AuditRecord
+from suite_ai.jobs import services
+from suite_ai.jobs.models import Job
+from tests.fakes.mistral_server import Behaviour
+from tests.support.processes import start_worker
+from tests.support.waiting import wait_finished
+
+TEXT = "Le conseil municipal adopte le budget de la médiathèque. Mme Durand présentera les travaux en juin."
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def audit_log(*args: str) -> list[dict]:
+    out = io.StringIO()
+    call_command("audit_log", *args, stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def no_text_in(record: AuditRecord) -> None:
+    dumped = json.dumps({f.name: str(getattr(record, f.attname)) for f in AuditRecord._meta.fields})
+    for word in ("conseil", "médiathèque", "Durand", "CONSEIL", "DURAND"):
+        assert word not in dumped
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_finished_jobs_are_audited_by_the_worker_without_text_and_outlive_the_purge(
+    alice, fake_model, settings, tmp_path: Path
+):
+    settings.MISTRAL_API_KEY, settings.MISTRAL_SERVER_URL = fake_model.api_key, fake_model.url
+    env = {"MISTRAL_API_KEY": fake_model.api_key, "MISTRAL_SERVER_URL": fake_model.url, "SUITE_AI_MAX_ATTEMPTS": "1"}
+    fake_model.when("ZZFAILZZ", Behaviour(kind="status", status=401))
+    worker = start_worker(tmp_path, **env)
+    document = uuid.uuid4()
+    try:
+        ok = alice.submit("summarize", document, input={"markdown": TEXT})
+        failing = alice.submit("rephrase", input={"markdown": f"{TEXT} ZZFAILZZ"})
+        assert ok.status_code == failing.status_code == 202
+        job = wait_finished(ok.json()["id"])
+        failed = wait_finished(failing.json()["id"])
+    finally:
+        worker.stop()
+    assert job.status == "succeeded", job.error_message and failed.status == "failed"
+
+    record = AuditRecord.objects.get(job_id=job.id)
+    assert (record.user_sub, record.action, record.status, record.error_code) == ("alice", "summarize", "succeeded", "")
+    assert record.document_id == document and record.prompt_version == job.prompt_version != ""
+    assert record.engine == "model" and record.model == job.usage["model"] and record.model in record.models_used
+    assert record.source == "input"
+    assert (
+        record.source_revision
+        == "sha256:"
+        + hashlib.sha256(
+            json.dumps({"markdown": TEXT}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        ).hexdigest()
+    )
+    assert record.output_sha256 == sha256(job.result["markdown"])
+    assert record.prompt_tokens == job.usage["prompt_tokens"] > 0
+    assert record.completion_tokens == job.usage["completion_tokens"] > 0
+    assert record.calls == job.usage["calls"] and record.attempts == job.attempts == 1
+    assert record.finished_at == job.finished_at and record.created_at == job.created_at
+    no_text_in(record)
+
+    failed_record = AuditRecord.objects.get(job_id=failed.id)
+    assert (failed_record.status, failed_record.error_code) == ("failed", failed.error_code)
+    assert failed.error_code == "model_auth_failed" and failed_record.output_sha256 == ""
+    no_text_in(failed_record)
+
+    # The purge takes the jobs and their text; the records stay.
+    Job.objects.filter(id__in=[job.id, failed.id]).update(finished_at=timezone.now() - dt.timedelta(days=400))
+    assert services.purge(retention_days=30) >= 2
+    assert not Job.objects.filter(id__in=[job.id, failed.id]).exists()
+    assert AuditRecord.objects.filter(job_id__in=[job.id, failed.id]).count() == 2
+
+    # And the operators' command prints them, filtered.
+    lines = audit_log("--user", "alice", "--document", str(document), "--since", "1d")
+    assert [line["job_id"] for line in lines] == [str(job.id)]
+    assert lines[0]["output_sha256"] == record.output_sha256 and lines[0]["user"]["sub"] == "alice"
+    assert {line["job_id"] for line in audit_log("--since", "2h")} == {str(job.id), str(failed.id)}
+    assert audit_log("--user", "bob") == [] and audit_log("--action", "note") == []
+    future = (timezone.now() + dt.timedelta(days=1)).date().isoformat()
+    assert audit_log("--since", future) == []
+
+
+@pytest.mark.django_db
+def test_a_cancelled_job_is_audited_once_and_its_owner_may_be_deleted(alice):
+    response = alice.submit("summarize", input={"markdown": TEXT})
+    job = Job.objects.get(id=response.json()["id"])
+    assert alice.client.post(f"/api/v1.0/jobs/{job.id}/cancel/").status_code in (200, 202)
+    record = AuditRecord.objects.get(job_id=job.id)
+    assert (record.status, record.prompt_tokens, record.output_sha256) == ("cancelled", 0, "")
+    from suite_ai.audit.services import record_finished
+
+    assert record_finished(job.id) is None and AuditRecord.objects.filter(job_id=job.id).count() == 1
+    job.owner.delete()  # the user and their jobs go; who they were stays on the record
+    record.refresh_from_db()
+    assert record.user_id is None and record.user_sub == "alice"
+
+
+@pytest.mark.django_db
+def test_audit_log_refuses_what_it_cannot_read():
+    with pytest.raises(CommandError, match="not a document id"):
+        call_command("audit_log", "--document", "nope")
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("audit_log", "--since", "yesterday")
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_records_read_only(admin_client, alice):
+    response = alice.submit("summarize", input={"markdown": TEXT})
+    alice.client.post(f"/api/v1.0/jobs/{response.json()['id']}/cancel/")
+    record = AuditRecord.objects.get()
+    listing = admin_client.get("/admin/audit/auditrecord/")
+    assert listing.status_code == 200 and "alice" in listing.content.decode()
+    page = admin_client.get(f"/admin/audit/auditrecord/{record.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert admin_client.post(f"/admin/audit/auditrecord/{record.pk}/change/", {"action": "x"}).status_code == 403
+    assert admin_client.get("/admin/audit/auditrecord/add/").status_code == 403
+    assert admin_client.post(f"/admin/audit/auditrecord/{record.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditRecord.objects.get().action == "summarize"
