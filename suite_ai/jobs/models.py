@@ -60,6 +60,9 @@ class Job(models.Model):
     # Queued without a message in the broker: its owner had SUITE_AI_MAX_RUNNING_PER_USER jobs
     # running when a worker got it; re-sent when one of them ends (or by the reconciler).
     deferred = models.BooleanField(default=False)
+    # Tokens of the input, counted at submission: what the job counts against the daily quotas
+    # until its model calls are recorded (suite_ai.jobs.quotas).
+    reserved_tokens = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)

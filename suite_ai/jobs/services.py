@@ -93,6 +93,7 @@ class Submission:
     idempotency_key: str | None = None
     needs_note: bool = False
     credentials: str = ""
+    reserved_tokens: int = 0
 
     def payload_hash(self) -> str:
         payload = {
@@ -125,6 +126,7 @@ def submit(submission: Submission) -> tuple[Job, bool]:
             idempotency_key=submission.idempotency_key or None,
             note_id=uuid.uuid4() if submission.needs_note else None,
             credentials=submission.credentials,
+            reserved_tokens=submission.reserved_tokens,
             enqueued_at=now,
         )
     except IntegrityError:
