@@ -33,6 +33,13 @@ def test_a_deactivated_users_local_token_is_refused_at_once(alice):
 
 
 @pytest.mark.django_db
+def test_a_deactivated_user_cannot_follow_a_jobs_events_with_their_token(alice):
+    job_id = alice.submit("summarize", input={"markdown": "Texte."}).json()["id"]
+    User.objects.filter(sub="alice").update(is_active=False)
+    assert _error(alice.client.get(f"/api/v1.0/jobs/{job_id}/events/")) == (403, "account_disabled")
+
+
+@pytest.mark.django_db
 def test_a_deleted_users_local_token_is_refused_at_once_not_a_500(alice):
     assert alice.client.get("/api/v1.0/jobs/").status_code == 200
     User.objects.filter(sub="alice").delete()
