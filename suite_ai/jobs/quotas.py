@@ -85,6 +85,10 @@ def document_quota(document_id: uuid.UUID) -> Quota:
     return Quota("document", used, limit, today()[1])
 
 
+def enabled() -> bool:
+    return bool(settings.SUITE_AI_DAILY_TOKENS_PER_USER or settings.SUITE_AI_DAILY_TOKENS_PER_DOCUMENT)
+
+
 def check(owner_id: Any, document_id: uuid.UUID, tokens: int) -> None:
     """Raise QuotaExceeded if a submission reading ``tokens`` would go over either quota."""
     if settings.SUITE_AI_DAILY_TOKENS_PER_USER:

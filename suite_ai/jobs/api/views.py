@@ -72,7 +72,9 @@ def parse_document_id(raw: str) -> uuid.UUID:
         raise APIError("invalid_document_id", _("The document id must be a UUID.")) from None
 
 
-def check_quotas(user: User, document_id: uuid.UUID, tokens: int) -> None:
+def check_quotas(user: User, document_id: uuid.UUID, tokens: int, idempotency_key: str | None) -> None:
+    if idempotency_key and Job.objects.filter(owner=user, idempotency_key=idempotency_key).exists():
+        return  # a replay answers with the job it made: it costs nothing
     try:
         quotas.check(user.pk, document_id, tokens)
     except quotas.QuotaExceeded as exceeded:
@@ -155,10 +157,8 @@ class DocumentActionView(APIView):
             )
         except pipeline.ActionRequestError as error:
             raise APIError(error.code, error.message, error.status, **error.extra) from None
-        if not (
-            idempotency_key and Job.objects.filter(owner=caller(request), idempotency_key=idempotency_key).exists()
-        ):
-            check_quotas(caller(request), document_uuid, prepared.input_tokens)  # a replay costs nothing
+        if quotas.enabled():
+            check_quotas(caller(request), document_uuid, prepared.input_tokens, idempotency_key)
         try:
             job, created = services.submit(
                 services.Submission(
