@@ -57,7 +57,7 @@ def test_upsert_refuses_a_deactivated_user_and_what_the_columns_cannot_hold():
         ("s" * 300, "a@example.org", "sub"),
         ("ok", "e" * 300 + "@example.org", "email"),
         ("nul\x00", "a@example.org", "sub"),
-        ("ok", "not an address", "email"),
+        ("ok", "tab\there@example.org", "email"),
     ):
         with pytest.raises(InvalidIdentity) as invalid:
             upsert_user(sub, email)
