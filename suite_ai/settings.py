@@ -529,6 +529,12 @@ SUITE_AI_SUBMIT_RATE = env_parsed(
     f"submissions per period, e.g. 120/min (periods: {', '.join(RATE_PERIODS)})",
 )
 SUITE_AI_EXTRACTIVE_FALLBACK = env_bool("SUITE_AI_EXTRACTIVE_FALLBACK", False)
+# Jobs of one user running at once (0: no cap); the others wait queued without holding a worker
+# thread, and other users' jobs run past them.
+SUITE_AI_MAX_RUNNING_PER_USER = env_int("SUITE_AI_MAX_RUNNING_PER_USER", 0, minimum=0)
+# Model tokens (prompt + completion) per UTC day, per user and per document (0: no quota).
+SUITE_AI_DAILY_TOKENS_PER_USER = env_int("SUITE_AI_DAILY_TOKENS_PER_USER", 0, minimum=0)
+SUITE_AI_DAILY_TOKENS_PER_DOCUMENT = env_int("SUITE_AI_DAILY_TOKENS_PER_DOCUMENT", 0, minimum=0)
 
 
 # --- Event streams (SSE) --------------------------------------------------------------------------

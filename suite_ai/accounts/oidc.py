@@ -17,10 +17,10 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils.translation import gettext as _
 from lasuite.oidc_resource_server.authentication import ResourceServerAuthentication
 from lasuite.oidc_resource_server.backend import ResourceServerBackend
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 
-from suite_ai.accounts.authentication import bearer_token
+from suite_ai.accounts.authentication import AuthError, bearer_token, ensure_active
 from suite_ai.accounts.models import TOKEN_PREFIX, User
 
 logger = logging.getLogger(__name__)
@@ -44,18 +44,31 @@ class ServiceCall:
     on_behalf_of: str
 
 
-class AuthError(exceptions.AuthenticationFailed):
-    """``extra`` goes into the error body beside code and message (suite_ai.api_errors)."""
+class InvalidIdentity(ValueError):
+    """A ``sub``, e-mail or name that cannot be stored: ``field`` names which."""
 
-    def __init__(self, code: str, message: str, status_code: int = status.HTTP_401_UNAUTHORIZED, **extra: Any) -> None:
-        super().__init__(message, code)
-        self.stable_code = code
-        self.status_code = status_code
-        self.extra = extra
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _clean(value: str, field: str, limit: int) -> str:
+    # Stored as given or refused: a column would refuse it later (Postgres: over its length, or a NUL).
+    if len(value) > limit or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise InvalidIdentity(field)
+    return value
 
 
 def upsert_user(sub: str, email: str = "", name: str = "") -> User:
+    """The user of ``sub``, created or updated; refuses (InvalidIdentity) what the columns cannot
+    hold, and a deactivated user (AuthError ``account_disabled``)."""
+    sub = _clean(sub, "sub", User._meta.get_field("sub").max_length or 255)
+    email = _clean(email, "email", User._meta.get_field("email").max_length or 254)
+    # A display name is only shown: cut rather than refuse the call.
+    name = "".join(char for char in name if ord(char) >= 32 and ord(char) != 127)
+    name = name[: User._meta.get_field("name").max_length or 255]
     user, created = User.objects.get_or_create(sub=sub, defaults={"email": email, "name": name})
+    ensure_active(user)
     if not created and ((email and user.email != email) or (name and user.name != name)):
         user.email = email or user.email
         user.name = name or user.name
@@ -71,7 +84,14 @@ class UserCreatingResourceServerBackend(ResourceServerBackend):
         name = payload.get("name") or " ".join(
             part for part in (payload.get("given_name"), payload.get("family_name")) if part
         )
-        return upsert_user(str(sub), str(payload.get("email") or ""), str(name or ""))
+        try:
+            return upsert_user(str(sub), str(payload.get("email") or ""), str(name or ""))
+        except InvalidIdentity as error:
+            raise AuthError(
+                "invalid_token",
+                _("The access token was refused."),
+                detail=f"the identity provider's {error.field!r} cannot be stored",
+            ) from None
 
 
 class OIDCResourceServerAuthentication(ResourceServerAuthentication):
@@ -127,7 +147,16 @@ class ServiceTokenAuthentication:
                 % {"sub": SERVICE_SUB_HEADER, "email": SERVICE_EMAIL_HEADER},
                 status.HTTP_400_BAD_REQUEST,
             )
-        user = upsert_user(sub, email, request.headers.get(SERVICE_NAME_HEADER, "").strip())
+        try:
+            user = upsert_user(sub, email, request.headers.get(SERVICE_NAME_HEADER, "").strip())
+        except InvalidIdentity as error:
+            header = SERVICE_SUB_HEADER if error.field == "sub" else SERVICE_EMAIL_HEADER
+            raise AuthError(
+                "invalid_on_behalf_of",
+                _("%(header)s is not valid: too long, or with control characters.") % {"header": header},
+                status.HTTP_400_BAD_REQUEST,
+                header=header,
+            ) from None
         return user, ServiceCall(on_behalf_of=sub)
 
     def authenticate_header(self, request: Request) -> str:

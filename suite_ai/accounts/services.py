@@ -1,15 +1,6 @@
 from __future__ import annotations
 
-import threading
-import time
-
 from suite_ai.accounts.models import ApiToken, User, hash_token
-
-# Every API call authenticates; remembering a token's user for a short while saves a query per
-# request. A revoked token stops working within this delay.
-TOKEN_CACHE_SECONDS = 30.0
-_token_cache: dict[str, tuple[float, User]] = {}
-_token_cache_lock = threading.Lock()
 
 
 def create_api_token(username: str, name: str = "") -> str:
@@ -22,22 +13,13 @@ def create_api_token(username: str, name: str = "") -> str:
 
 def revoke_api_tokens(user: User) -> int:
     deleted, _ = ApiToken.objects.filter(user=user).delete()
-    with _token_cache_lock:
-        _token_cache.clear()
     return deleted
 
 
 def user_for_api_token(token: str) -> User | None:
-    token_hash = hash_token(token)
-    now = time.monotonic()
-    cached = _token_cache.get(token_hash)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    api_token = ApiToken.objects.select_related("user").filter(token_hash=token_hash).first()
-    if api_token is None or not api_token.user.is_active:
-        return None
-    with _token_cache_lock:
-        if len(_token_cache) > 10_000:
-            _token_cache.clear()
-        _token_cache[token_hash] = (now + TOKEN_CACHE_SECONDS, api_token.user)
-    return api_token.user
+    """The token's user, read on every request (one indexed join): a token revoked, a user
+    deactivated or deleted stops working at once, in every process, where a per-process cache
+    kept them working for its lifetime and handed out deleted users (whose jobs then failed on
+    their foreign key)."""
+    api_token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    return api_token.user if api_token is not None else None

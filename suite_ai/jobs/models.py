@@ -59,6 +59,12 @@ class Job(models.Model):
     note_id = models.UUIDField(null=True, blank=True)
     # Encrypted credentials the worker needs to act on Docs as the caller; wiped when the job ends.
     credentials = models.TextField(blank=True, default="")
+    # Queued without a message in the broker: its owner had SUITE_AI_MAX_RUNNING_PER_USER jobs
+    # running when a worker got it; re-sent when one of them ends (or by the reconciler).
+    deferred = models.BooleanField(default=False)
+    # Tokens of the input, counted at submission: what the job counts against the daily quotas
+    # until its model calls are recorded (suite_ai.jobs.quotas).
+    reserved_tokens = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -81,6 +87,7 @@ class Job(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
             models.Index(fields=["document_id"], name="job_document"),
             models.Index(fields=["created_at"], name="job_created"),
+            models.Index(fields=["owner", "status"], name="job_owner_status"),
         ]
 
     def __str__(self) -> str:

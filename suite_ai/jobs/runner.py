@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,7 +23,7 @@ from suite_ai import error_reporting
 from suite_ai.accounts.credentials import decrypt_credentials
 from suite_ai.jobs import metrics, services, workers
 from suite_ai.jobs.models import Job, JobCheckpoint, JobEvent, JobStatus, ModelCall
-from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute
+from suite_ai.pipeline import CallUsage, JobCancelled, JobFailure, execute, share_worker_threads
 from suite_ai.retrying import backoff_delay
 
 logger = logging.getLogger(__name__)
@@ -136,11 +137,16 @@ def _worker_started(sender: Any = None, **_: object) -> None:
     except Exception:
         logger.exception("worker heartbeat: first beat failed (the heartbeat thread retries)")
     RUNNING.beat_for_worker(name)
+    # Celery's threads pool: the jobs' parallel model calls run on its threads, not on more of their own.
+    executor = getattr(getattr(sender, "pool", None), "executor", None)
+    if isinstance(executor, Executor):
+        share_worker_threads(executor)
 
 
 @worker_shutdown.connect
 def _worker_stopped(**_: object) -> None:
     # Deleted at once, so ready says "none" instead of "stale" after a clean shutdown.
+    share_worker_threads(None)
     name = RUNNING.stop_beating_for_worker()
     if name is None:
         return
@@ -319,6 +325,25 @@ def run(job_id: str, worker: str) -> str:
             services.emit(job.id, JobEvent.Kind.STATUS, {"status": JobStatus.RUNNING, "attempt": job.attempts})
     if job is None:
         return "not_claimed"
+    try:
+        return _run_claimed(job, job_id)
+    finally:
+        _release_place(job)
+
+
+def _release_place(job: Job) -> None:
+    """The job stopped running: under the per-user cap, its owner's next deferred job may start."""
+    if settings.SUITE_AI_MAX_RUNNING_PER_USER <= 0:
+        return
+    try:
+        with short_connection():
+            services.resume_deferred(job.owner_id)
+    except Exception:
+        # The reconciler re-delivers jobs queued too long: a deferred job waits longer, never forever.
+        logger.exception("could not re-send the deferred jobs of job %s's owner", job.id)
+
+
+def _run_claimed(job: Job, job_id: str) -> str:
     RUNNING.add(job_id)
     context = DatabaseJobContext(job)
     try:

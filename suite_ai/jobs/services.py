@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -93,6 +94,7 @@ class Submission:
     idempotency_key: str | None = None
     needs_note: bool = False
     credentials: str = ""
+    reserved_tokens: int = 0
 
     def payload_hash(self) -> str:
         payload = {
@@ -125,6 +127,7 @@ def submit(submission: Submission) -> tuple[Job, bool]:
             idempotency_key=submission.idempotency_key or None,
             note_id=uuid.uuid4() if submission.needs_note else None,
             credentials=submission.credentials,
+            reserved_tokens=submission.reserved_tokens,
             enqueued_at=now,
         )
     except IntegrityError:
@@ -167,42 +170,62 @@ def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
 
 
 @functools.cache
-def _claim_sql(vendor: str) -> str:
+def _claim_sql(vendor: str, capped: bool = False) -> str:
     """The whole claim in one statement (Postgres and SQLite ≥ 3.35 both have UPDATE … RETURNING):
     the conditional UPDATE that makes the claim atomic also returns the claimed row and its
-    owner, where the ORM would need two more queries, each compiled per job. Cached per database
-    vendor, whose quoting it uses."""
+    owner, where the ORM would need two more queries, each compiled per job. ``capped`` adds the
+    per-user cap: fewer than ``%s`` of the owner's jobs running (see ``claim``). Cached per
+    database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Job._meta.concrete_fields if field.column)
     user = quote(User._meta.db_table)
-    table = Job._meta.db_table
+    table = quote(Job._meta.db_table)
     # Only names from the models are formatted in; every value is a parameter.
     owner = f"(SELECT {{}} FROM {user} WHERE {user}.{quote('id')} = {quote('owner_id')})"  # noqa: S608
+    cap = (
+        f" AND (SELECT COUNT(*) FROM {table} AS mine WHERE mine.{quote('owner_id')} = {table}.{quote('owner_id')}"  # noqa: S608
+        f" AND mine.{quote('status')} = %s) < %s"
+        if capped
+        else ""
+    )
     return (
-        f"UPDATE {quote(table)} SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s,"  # noqa: S608
-        " attempts = attempts + 1"
+        f"UPDATE {table} SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s,"  # noqa: S608
+        " attempts = attempts + 1, deferred = %s"
         " WHERE id = %s AND status = %s AND NOT cancel_requested AND (available_at IS NULL OR available_at <= %s)"
+        f"{cap}"
         f" RETURNING {columns}, {owner.format(quote('sub'))} AS owner_sub,"
         f" {owner.format(quote('email'))} AS owner_email"
     )
 
 
 def claim(job_id: uuid.UUID | str, worker: str) -> Job | None:
-    """queued → running for exactly one caller; None if the job is not claimable now."""
+    """queued → running for exactly one caller; None if the job is not claimable now. Under
+    SUITE_AI_MAX_RUNNING_PER_USER, a job whose owner has that many running is left queued and
+    marked deferred (see ``claim_capped``)."""
     check_transition(JobStatus.QUEUED, JobStatus.RUNNING)
+    cap = settings.SUITE_AI_MAX_RUNNING_PER_USER
+    if cap > 0:
+        return claim_capped(job_id, worker, cap)
+    return _claim(job_id, worker, None)
+
+
+def _claim(job_id: uuid.UUID | str, worker: str, cap: int | None) -> Job | None:
     now = timezone.now()
     pk = Job._meta.pk
     assert pk is not None
-    params = [
+    params: list[Any] = [
         JobStatus.RUNNING,
         now,
         now,
         worker[:255],
+        False,
         pk.get_db_prep_value(job_id, connection),
         JobStatus.QUEUED,
         now,
     ]
-    claimed = list(Job.objects.raw(_claim_sql(connection.vendor), params))
+    if cap is not None:
+        params += [JobStatus.RUNNING, cap]
+    claimed = list(Job.objects.raw(_claim_sql(connection.vendor, cap is not None), params))
     if not claimed:
         return None
     job = claimed[0]
@@ -423,3 +446,66 @@ def purge(retention_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=retention_days)
     deleted, _ = Job.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Per-user cap on running jobs (SUITE_AI_MAX_RUNNING_PER_USER) ---------------------------------
+# A capped job is not held by a worker: the claim leaves it queued, marked ``deferred``, and the
+# message is acknowledged. When one of the owner's jobs stops running, ``resume_deferred`` re-sends
+# as many deferred jobs as there are free places; the reconciler's re-delivery of jobs queued too
+# long covers a worker that died in between. Both run under a lock on the owner's row (Postgres;
+# SQLite's IMMEDIATE transactions serialise every writer), so the count a claim reads cannot be
+# stale: no N+1-th job starts, and no job is deferred after the release that should have re-sent it.
+
+
+def _lock_owner(owner: Any) -> None:
+    """Serialise claims and releases of one owner's jobs (a no-op on SQLite, already serialised)."""
+    list(User.objects.select_for_update().filter(id=owner).values_list("id", flat=True))
+
+
+def claim_capped(job_id: uuid.UUID | str, worker: str, cap: int) -> Job | None:
+    with transaction.atomic():
+        _lock_owner(Job.objects.filter(id=job_id).values("owner_id")[:1])
+        job = _claim(job_id, worker, cap)
+        if job is None:
+            _defer(job_id)
+    return job
+
+
+def _defer(job_id: uuid.UUID | str) -> None:
+    """Mark a job that was claimable but for its owner's cap; its stream says why it waits."""
+    now = timezone.now()
+    claimable = Job.objects.filter(id=job_id, status=JobStatus.QUEUED, cancel_requested=False).exclude(
+        available_at__gt=now
+    )
+    if claimable.filter(deferred=False).update(deferred=True):
+        emit(job_id, JobEvent.Kind.STATUS, {"status": JobStatus.QUEUED, "reason": "max_running_per_user"})
+        action = Job.objects.filter(id=job_id).values_list("action", flat=True).first() or ""
+        metrics.JOBS_RESCHEDULED.labels(action=action, reason="max_running_per_user").inc()
+
+
+def resume_deferred(owner_id: Any) -> list[str]:
+    """After one of ``owner_id``'s jobs stopped running: re-send their oldest deferred jobs, as
+    many as the cap has free places; returns their ids."""
+    cap = settings.SUITE_AI_MAX_RUNNING_PER_USER
+    if cap <= 0:
+        return []
+    with transaction.atomic():
+        _lock_owner(owner_id)
+        mine = Job.objects.filter(owner_id=owner_id)
+        free = cap - mine.filter(status=JobStatus.RUNNING).count()
+        if free <= 0:
+            return []
+        ids = list(
+            mine.filter(status=JobStatus.QUEUED, deferred=True)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:free]
+        )
+        if ids:
+            Job.objects.filter(id__in=ids).update(deferred=False, enqueued_at=timezone.now())
+
+            def send() -> None:
+                for job_id in ids:
+                    enqueue(job_id)
+
+            transaction.on_commit(send)
+    return [str(job_id) for job_id in ids]

@@ -26,7 +26,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +35,7 @@ from suite_ai.llm.errors import INPUT_TOO_LARGE, Cancelled, ModelError
 from suite_ai.llm.gateway import Gateway
 from suite_ai.llm.prompts import Prompt, TaskKind, build_map_prompt, build_prompt, build_reduce_prompt, prompt_for
 from suite_ai.llm.ratelimit import RateLimiter
+from suite_ai.llm.threads import run_parallel
 from suite_ai.llm.tokens import CALIBRATION, count_tokens, estimate_tokens, fits
 from suite_ai.llm.usage import CallUsage, JobUsage
 
@@ -213,21 +213,8 @@ class LongInputEngine:
         self.callbacks.on_progress(done, total)
 
     def _parallel(self, jobs: Sequence[Callable[[], str]]) -> list[str]:
-        """Run calls with bounded concurrency, results in order. The first failure stops the calls
-        not yet started (those running finish and are checkpointed) and is raised."""
-        if len(jobs) == 1:
-            return [jobs[0]()]
-        workers = max(1, min(self.plan.max_parallel, len(jobs)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-map") as pool:
-            futures: list[Future[str]] = [pool.submit(job) for job in jobs]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in futures:
-                error = future.exception() if future.done() and not future.cancelled() else None
-                if error is not None:
-                    raise error
-            return [future.result() for future in futures]
+        """Run calls with bounded concurrency, results in order (see ``threads.run_parallel``)."""
+        return run_parallel(jobs, self.plan.max_parallel)
 
     # --- the plan ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from suite_ai.pipeline.context import (
     JobFailure,
 )
 from suite_ai.pipeline.execute import execute
+from suite_ai.pipeline.model import share_worker_threads
 from suite_ai.pipeline.requests import PreparedAction, prepare
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "catalogue",
     "execute",
     "prepare",
+    "share_worker_threads",
 ]

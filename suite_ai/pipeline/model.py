@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 from django.conf import settings
 
+from suite_ai.llm import threads
 from suite_ai.llm.chunking import Segment
 from suite_ai.llm.config import LLMSettings
 from suite_ai.llm.engine import Callbacks, Cancelled, LongInputEngine, Outcome, Plan, plan_for
@@ -40,6 +42,12 @@ def llm_settings() -> LLMSettings:
         timeout_s=settings.MISTRAL_TIMEOUT,
         lang=settings.SUITE_AI_PROMPT_LANG,
     )
+
+
+def share_worker_threads(executor: Executor | None) -> None:
+    """Run the parallel model calls of jobs on the worker's own thread pool, so that the worker
+    holds no more threads than it was configured with (see ``llm.threads``); None: stop."""
+    threads.share(executor)
 
 
 def gateway() -> Gateway:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from suite_ai.pipeline.actions import ACTIONS, Action, model_configured
 from suite_ai.pipeline.context import ActionRequestError, Caller
 from suite_ai.pipeline.documents import authorize_submission
+from suite_ai.pipeline.limits import input_tokens
 from suite_ai.pipeline.sources import check_scope, validate_input
 
 
@@ -26,6 +27,7 @@ class PreparedAction:
     input: dict[str, Any] | None
     writes_note: bool
     credentials: str = ""
+    input_tokens: int = 0  # what the model reads of the input sent (0: read from Docs by the worker)
 
 
 def validate_options(action: Action, options: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +112,8 @@ def prepare(
             )
             % {"action": spec.name},
         )
+    # Counted only where a model reads it: the offline engine has no token limit.
+    tokens = input_tokens(cleaned_input) if cleaned_input is not None and model_configured() else 0
     credentials = authorize_submission(
         user=user, document_id=document_id, action=spec, has_input=cleaned_input is not None, caller=caller
     )
@@ -119,4 +123,5 @@ def prepare(
         input=cleaned_input,
         writes_note=spec.writes_note,
         credentials=credentials,
+        input_tokens=tokens,
     )

@@ -103,7 +103,9 @@ def authorize(request: HttpRequest | None, job_id: str, ticket: str | None) -> N
     except exceptions.NotAuthenticated as error:
         raise Refused(401, "not_authenticated", str(error.detail)) from None
     except exceptions.APIException as error:
-        raise Refused(401, "authentication_failed", str(error.detail)) from None
+        # An AuthError carries its own code and status (a deactivated account: 403 account_disabled).
+        code = getattr(error, "stable_code", "authentication_failed")
+        raise Refused(error.status_code, code, str(error.detail)) from None
     if not Job.objects.filter(id=job_id, owner=user).exists():
         raise Refused(404, "not_found", _("No job with this id."))
 

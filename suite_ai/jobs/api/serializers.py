@@ -233,11 +233,27 @@ class UsageByDocumentSerializer(UsageTotalsSerializer):
     document = serializers.UUIDField()
 
 
+class QuotaSerializer(serializers.Serializer):
+    used = serializers.IntegerField(help_text="tokens of today's model calls, and reserved by unfinished jobs")
+    limit = serializers.IntegerField(allow_null=True, help_text="null: no quota")
+    remaining = serializers.IntegerField(allow_null=True, help_text="null: no quota")
+    resets_at = serializers.DateTimeField(help_text="the next midnight UTC")
+
+
+class UsageQuotasSerializer(serializers.Serializer):
+    user = QuotaSerializer(help_text="the caller's daily tokens (SUITE_AI_DAILY_TOKENS_PER_USER)")
+    document = QuotaSerializer(
+        required=False,
+        help_text="with ?document=: that document's daily tokens, all users (SUITE_AI_DAILY_TOKENS_PER_DOCUMENT)",
+    )
+
+
 class UsageReportSerializer(serializers.Serializer):
     since = serializers.DateField()
     total = UsageTotalsSerializer()
     by_day = UsageByDaySerializer(many=True)
     by_document = UsageByDocumentSerializer(many=True)
+    quota = UsageQuotasSerializer()
 
 
 class JobSerializer(serializers.ModelSerializer):

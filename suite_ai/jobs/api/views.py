@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any
 
@@ -22,7 +23,7 @@ from suite_ai import pipeline
 from suite_ai.accounts.models import User
 from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
 from suite_ai.api_errors import APIError, body_too_large
-from suite_ai.jobs import services, usage
+from suite_ai.jobs import quotas, services, usage
 from suite_ai.jobs.api.serializers import (
     ActionSerializer,
     ActionSubmitSerializer,
@@ -69,6 +70,33 @@ def parse_document_id(raw: str) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise APIError("invalid_document_id", _("The document id must be a UUID.")) from None
+
+
+def check_quotas(user: User, document_id: uuid.UUID, tokens: int, idempotency_key: str | None) -> None:
+    if idempotency_key and Job.objects.filter(owner=user, idempotency_key=idempotency_key).exists():
+        return  # a replay answers with the job it made: it costs nothing
+    try:
+        quotas.check(user.pk, document_id, tokens)
+    except quotas.QuotaExceeded as exceeded:
+        quota = exceeded.quota
+        values = {"used": quota.used, "limit": quota.limit, "resets_at": quota.resets_at.strftime("%Y-%m-%d %H:%M UTC")}
+        message = (
+            _("Your model tokens for today are used up (%(used)d of %(limit)d); the quota resets at %(resets_at)s.")
+            if quota.scope == "user"
+            else _(
+                "The model tokens for this document today are used up (%(used)d of %(limit)d); the quota resets"
+                " at %(resets_at)s."
+            )
+        ) % values
+        raise APIError(
+            "quota_exceeded",
+            message,
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            scope=quota.scope,
+            requested=tokens,
+            retry_after=max(1, math.ceil((quota.resets_at - timezone.now()).total_seconds())),
+            **quota.to_dict(),
+        ) from None
 
 
 class DocumentActionView(APIView):
@@ -129,6 +157,8 @@ class DocumentActionView(APIView):
             )
         except pipeline.ActionRequestError as error:
             raise APIError(error.code, error.message, error.status, **error.extra) from None
+        if quotas.enabled():
+            check_quotas(caller(request), document_uuid, prepared.input_tokens, idempotency_key)
         try:
             job, created = services.submit(
                 services.Submission(
@@ -140,6 +170,7 @@ class DocumentActionView(APIView):
                     idempotency_key=idempotency_key,
                     needs_note=prepared.writes_note,
                     credentials=prepared.credentials,
+                    reserved_tokens=prepared.input_tokens,
                 )
             )
         except services.IdempotencyConflict:
@@ -218,7 +249,10 @@ class UsageView(APIView):
 
     @extend_schema(
         summary="My model usage",
-        parameters=[OpenApiParameter("days", int, description="only the last N days (default 30)")],
+        parameters=[
+            OpenApiParameter("days", int, description="only the last N days (default 30)"),
+            OpenApiParameter("document", str, description="a document id: also report its daily quota"),
+        ],
         responses={200: UsageReportSerializer, 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
@@ -230,11 +264,15 @@ class UsageView(APIView):
             raise APIError("invalid_filter", _("days must be between 1 and 366."))
         since = timezone.now().date() - dt.timedelta(days=days)
         owner = caller(request).pk
+        quota = {"user": quotas.user_quota(owner).to_dict()}
+        if document := request.query_params.get("document"):
+            quota["document"] = quotas.document_quota(parse_document_id(document)).to_dict()
         return Response(
             {
                 "since": since.isoformat(),
                 "total": usage.totals(owner_id=owner, since=since)[0],
                 "by_day": usage.totals("day", owner_id=owner, since=since),
                 "by_document": usage.totals("document", owner_id=owner, since=since),
+                "quota": quota,
             }
         )
