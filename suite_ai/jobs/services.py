@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from suite_ai.accounts.models import User
 from suite_ai.jobs import metrics, notify
@@ -156,10 +157,20 @@ def _existing_for_key(submission: Submission, input_hash: str) -> Job | None:
     return existing
 
 
-def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
+def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> bool:
+    """Send the job's id to the broker; False when the broker cannot take it now (down, full).
+    The job row is the truth: a queued job whose message never left is re-sent by the reconciler
+    (``SUITE_AI_QUEUED_REDELIVERY_AFTER``), so a broker outage delays jobs and fails none, and
+    a submission made during one is still accepted."""
     from suite_ai.jobs.tasks import run_job
 
-    run_job.apply_async(args=[str(job_id)], countdown=countdown)
+    try:
+        run_job.apply_async(args=[str(job_id)], countdown=countdown)
+    except (KombuError, OSError) as error:
+        # The class only: a broker error may quote its connection URL, credentials included.
+        logger.warning("job %s not sent to the broker (%s): the reconciler will send it", job_id, type(error).__name__)
+        return False
+    return True
 
 
 # --- Worker side ----------------------------------------------------------------------------------
