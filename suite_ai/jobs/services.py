@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -316,6 +316,9 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     with transaction.atomic(savepoint=False):
         done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
         if done:
+            if _streamed_this_attempt(job.id):
+                # The next attempt streams its answer from the start: the client drops what it has.
+                emit(job.id, JobEvent.Kind.DISCARD, {"reason": reason, "attempt": job.attempts})
             emit(
                 job.id,
                 JobEvent.Kind.STATUS,
@@ -325,6 +328,16 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     if done:
         metrics.JOBS_RESCHEDULED.labels(action=job.action, reason=reason).inc()
     return done
+
+
+def _streamed_this_attempt(job_id: uuid.UUID | str) -> bool:
+    """Whether the attempt being re-scheduled streamed text: deltas after its start, the job's
+    last ``running`` status (or after the last discard, for an attempt that never said it ran)."""
+    events = JobEvent.objects.filter(job_id=job_id)
+    start = events.filter(
+        Q(kind=JobEvent.Kind.STATUS, data__status=JobStatus.RUNNING) | Q(kind=JobEvent.Kind.DISCARD)
+    ).aggregate(last=Max("id"))["last"]
+    return events.filter(kind=JobEvent.Kind.DELTA, id__gt=start or 0).exists()
 
 
 def _observe_finished(job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "") -> None:
@@ -396,10 +409,22 @@ def reconcile(
     queued_redelivery_after: float,
     max_attempts: int,
     job_timeout: float,
+    max_age: float | None = None,
 ) -> ReconcileReport:
-    """Recover jobs whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
+    """Recover jobs whose worker died (stale heartbeat) or whose message was lost (queued too long);
+    fail those still unfinished ``max_age`` seconds after their submission, whatever their state
+    (re-scheduled again and again, running with a live heartbeat), so that no input text outlives
+    the retention."""
     report = ReconcileReport()
     now = timezone.now()
+    if max_age is not None:
+        too_old = Job.objects.filter(
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING], created_at__lt=now - timedelta(seconds=max_age)
+        ).select_related("owner")
+        for job in too_old:
+            message = f"The job did not finish within {int(max_age)} seconds of its submission."
+            if fail(job, "job_timeout", message):
+                report.timed_out += 1
     stale = Job.objects.filter(
         status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout)
     ).select_related("owner")
@@ -429,6 +454,9 @@ def reconcile(
 
 
 def purge(retention_days: int) -> int:
+    """Delete the jobs (their text with them) finished, or submitted, more than ``retention_days``
+    ago: a job that ended today after months in the queue goes now, not in another month."""
     cutoff = timezone.now() - timedelta(days=retention_days)
-    deleted, _ = Job.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).delete()
+    old = Q(finished_at__lt=cutoff) | Q(created_at__lt=cutoff)
+    deleted, _ = Job.objects.filter(old, status__in=FINISHED_STATUSES).delete()
     return deleted
