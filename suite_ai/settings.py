@@ -455,10 +455,13 @@ CELERY_TASK_DEFAULT_QUEUE = "suite_ai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+_RECONCILE_INTERVAL = env_seconds("SUITE_AI_RECONCILE_INTERVAL", 15.0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-jobs": {
         "task": "suite_ai.jobs.tasks.reconcile_jobs",
-        "schedule": env_seconds("SUITE_AI_RECONCILE_INTERVAL", 15.0),
+        "schedule": _RECONCILE_INTERVAL,
+        # Runs sent while no worker was up are dropped, not run all at once when one starts.
+        "options": {"expires": 4 * _RECONCILE_INTERVAL},
     },
     "purge-jobs": {
         "task": "suite_ai.jobs.tasks.purge_jobs",

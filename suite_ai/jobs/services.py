@@ -42,12 +42,18 @@ def check_transition(current: str, target: str) -> None:
         raise InvalidTransition(f"{current} → {target} is not allowed")
 
 
-def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, **fields: Any) -> bool:
-    """Move a job from one of ``expected`` to ``target``; False if another actor moved it first."""
+def _transition(
+    job_id: uuid.UUID | str, expected: Iterable[str], target: str, *, attempt: int | None = None, **fields: Any
+) -> bool:
+    """Move a job from one of ``expected`` to ``target``; False if another actor moved it first
+    (or, with ``attempt``, if the job has started another attempt since)."""
     expected = list(expected)
     for state in expected:
         check_transition(state, target)
-    return Job.objects.filter(id=job_id, status__in=expected).update(status=target, **fields) == 1
+    rows = Job.objects.filter(id=job_id, status__in=expected)
+    if attempt is not None:
+        rows = rows.filter(attempts=attempt)
+    return rows.update(status=target, **fields) == 1
 
 
 @functools.cache
@@ -264,7 +270,7 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
     return done
 
 
-def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None) -> bool:
+def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None, *, attempt: int | None = None) -> bool:
     now = timezone.now()
     fields: dict[str, Any] = {
         "error_code": code,
@@ -275,7 +281,7 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
     if usage is not None:
         fields["usage"] = usage
     with transaction.atomic(savepoint=False):
-        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, **fields)
+        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, attempt=attempt, **fields)
         if done:
             emit(
                 job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}}
@@ -303,8 +309,11 @@ def mark_cancelled(job: Job, usage: dict[str, Any] | None = None) -> bool:
     return done
 
 
-def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None = None) -> bool:
-    """running → queued, available again after ``delay`` seconds (a 429, a 5xx, a lost worker)."""
+def reschedule(
+    job: Job, delay: float, reason: str, usage: dict[str, Any] | None = None, *, attempt: int | None = None
+) -> bool:
+    """running → queued, available again after ``delay`` seconds (a 429, a 5xx, a lost worker);
+    with ``attempt``, only if the job is still in that attempt."""
     now = timezone.now()
     fields: dict[str, Any] = {
         "available_at": now + timedelta(seconds=delay),
@@ -314,7 +323,7 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     if usage is not None:
         fields["usage"] = usage
     with transaction.atomic(savepoint=False):
-        done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
+        done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, attempt=attempt, **fields)
         if done:
             if _streamed_this_attempt(job.id):
                 # The next attempt streams its answer from the start: the client drops what it has.
@@ -428,19 +437,22 @@ def reconcile(
     stale = Job.objects.filter(
         status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout)
     ).select_related("owner")
+    # Each change names the attempt found stale: reconcilers running at once (beat's runs queued
+    # while no worker was up) must not take back the next attempt, which a live worker runs.
     for job in stale:
         if job.cancel_requested:
             mark_cancelled(job)
         elif job.attempts >= max_attempts:
-            if fail(job, "worker_lost", f"The worker running this job stopped {job.attempts} times."):
+            message = f"The worker running this job stopped {job.attempts} times."
+            if fail(job, "worker_lost", message, attempt=job.attempts):
                 report.failed += 1
-        elif reschedule(job, 0, "worker_lost"):
+        elif reschedule(job, 0, "worker_lost", attempt=job.attempts):
             report.requeued += 1
     overdue = Job.objects.filter(
         status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=job_timeout)
     ).select_related("owner")
     for job in overdue:
-        if fail(job, "job_timeout", f"The job ran longer than {int(job_timeout)} seconds."):
+        if fail(job, "job_timeout", f"The job ran longer than {int(job_timeout)} seconds.", attempt=job.attempts):
             report.timed_out += 1
     lost = Job.objects.filter(
         status=JobStatus.QUEUED, enqueued_at__lt=now - timedelta(seconds=queued_redelivery_after)

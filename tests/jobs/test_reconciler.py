@@ -113,3 +113,26 @@ def test_the_maximum_age_must_be_below_the_retention(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="SUITE_AI_MODEL_RETRY_BUDGET: 7200 is not valid"):
         settings_from(monkeypatch, SUITE_AI_MODEL_RETRY_BUDGET="7200", SUITE_AI_MAX_RUNNING_AGE="3600")
     assert settings_from(monkeypatch)["SUITE_AI_MAX_RUNNING_AGE"] == 86400
+
+
+def test_a_reconciler_late_on_a_stale_attempt_leaves_the_next_attempt_alone(owner):
+    # Two reconcile runs at once (beat's runs queued while no worker was up): the first takes the
+    # stale attempt back, a worker starts the next one; the second, which read the job while it
+    # was stale, must not take back the attempt a live worker now runs.
+    job = make_job(owner)
+    services.claim(job.id, "dead-worker")
+    Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    seen_stale_by_the_second_run = Job.objects.get(id=job.id)
+    assert reconcile(max_age=None).requeued == 1
+    Job.objects.filter(id=job.id).update(available_at=None)
+    assert services.claim(job.id, "live-worker") is not None
+
+    assert not services.reschedule(seen_stale_by_the_second_run, 0, "worker_lost", attempt=1)
+    assert not services.fail(seen_stale_by_the_second_run, "worker_lost", "…", attempt=1)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (JobStatus.RUNNING, 2, "live-worker")
+
+
+def test_the_beat_drops_reconcile_runs_no_worker_took_in_time(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["reconcile-jobs"]
+    assert 0 < entry["options"]["expires"] <= 10 * entry["schedule"]
