@@ -11,16 +11,17 @@ moment moves away an empty or half-written file, fails to parse it and stops con
 ("Unrecoverable error: JSONDecodeError"). A message is written under a name the reader skips,
 then renamed to its final name: a rename within a folder is atomic.
 
-Redis, after a lost connection: Celery's consumer calls ``Connection.collect()``, which detaches
-the transport from its connection (``transport.client = None``), then ``Connection.close()``,
-which closes the channel; the channel drops its pool first and then restores the messages it was
-given but not acked, which builds a new pool from ``transport.client``: AttributeError
-("'NoneType' object has no attribute 'hostname'"), which is not a connection error, so the worker
-stops for good ("Unrecoverable error") instead of reconnecting. This happens whenever jobs are
-running when Redis goes away. The channel keeps the connection parameters it was built with and
-uses them once the transport is detached; with no Redis to talk to, the restore then fails with
-a connection error, which kombu ignores while closing, and the consumer reconnects. (The jobs
-themselves are safe either way: the job rows are the truth and the reconciler re-sends.)
+Redis, after a lost connection: Celery's consumer calls ``Connection.collect()``, which closes
+the channels, stops at the first whose close raises a connection error (one waiting on a BRPOP)
+and detaches the transport (``transport.client = None``); then ``Connection.close()`` closes the
+channel left open, which holds the jobs' messages delivered but not acked. It drops its pool,
+then puts those messages back, which builds a new pool from ``transport.client``:
+AttributeError ("'NoneType' object has no attribute 'hostname'"), not a connection error, so the
+worker stops for good ("Unrecoverable error") instead of reconnecting. The channel keeps the
+connection parameters it was built with and uses them once the transport is detached; with no
+Redis to talk to, putting the messages back then fails with a connection error, which kombu
+ignores while closing, and the consumer reconnects. (The jobs are safe either way: their rows are
+the truth and the reconciler re-sends.)
 
 The overrides replace private kombu methods (``Channel._create_client``, ``Channel._connparams``,
 ``Channel._put``) and rely on private conventions (the pool attribute, the message file names
