@@ -13,7 +13,11 @@ same shape.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +29,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from suite_ai import error_reporting
+
+logger = logging.getLogger(__name__)
 
 
 class APIError(exceptions.APIException):
@@ -69,6 +75,57 @@ def body_too_large() -> APIError:
     )
 
 
+# errno values of a full disk or an exhausted quota; SQLite and Postgres say it their own way.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, says the data directory (SQLite
+    database, embedded broker folder) or the database server's disk is full."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL or getattr(current, "pgcode", None) == (
+            _POSTGRES_DISK_FULL
+        ):
+            return True
+        name = getattr(current, "sqlite_errorname", "")
+        if name == "SQLITE_FULL":
+            return True
+        # SQLite cannot always tell: growing its shared-memory index or its WAL on a full disk is
+        # "disk I/O error" (SQLITE_IOERR_…). It is a full disk when the database's disk is full.
+        if name.startswith("SQLITE_IOERR") and _sqlite_disk_full():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_NEARLY_FULL = 1 << 20  # bytes: less than this free and SQLite cannot grow its files in practice
+
+
+def _sqlite_disk_full() -> bool:
+    database = settings.DATABASES["default"]
+    if database.get("ENGINE") != "django.db.backends.sqlite3":
+        return False
+    try:
+        stats = os.statvfs(os.path.dirname(os.path.abspath(str(database["NAME"]))))
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL
+
+
+def storage_full() -> APIError:
+    return APIError(
+        "storage_full",
+        _("The service cannot store anything now: its storage is full. Try again later."),
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
 def _message(detail: Any) -> str:
     if isinstance(detail, list) and detail:
         return _message(detail[0])
@@ -95,6 +152,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = body_too_large()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if not isinstance(exc, exceptions.APIException) and is_storage_full(exc):
+        # An operator's problem, not a bug: the client may try again, the logs say what is full.
+        logger.warning("storage full (%s): a request could not be served", type(exc).__name__)
+        exc = storage_full()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django reports it (Sentry) and answers with server_error_view
@@ -168,6 +229,12 @@ def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
+    # Django calls this view while handling the exception: a full disk outside a DRF view (a
+    # middleware's write) is still a 503 the client may retry, not an internal error.
+    raised = sys.exc_info()[1]
+    if raised is not None and is_storage_full(raised):
+        error = storage_full()
+        return error_response(error.code, error.message, error.status_code)
     # Sentry's Django integration captured the exception before Django called this view; say the
     # team knows only when that is true.
     if error_reporting.enabled():

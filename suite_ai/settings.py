@@ -486,10 +486,13 @@ CELERY_TASK_DEFAULT_QUEUE = "suite_ai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+_RECONCILE_INTERVAL = env_seconds("SUITE_AI_RECONCILE_INTERVAL", 15.0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-jobs": {
         "task": "suite_ai.jobs.tasks.reconcile_jobs",
-        "schedule": env_seconds("SUITE_AI_RECONCILE_INTERVAL", 15.0),
+        "schedule": _RECONCILE_INTERVAL,
+        # Runs sent while no worker was up are dropped, not run all at once when one starts.
+        "options": {"expires": 4 * _RECONCILE_INTERVAL},
     },
     "purge-jobs": {
         "task": "suite_ai.jobs.tasks.purge_jobs",
@@ -521,6 +524,22 @@ if SUITE_AI_HEARTBEAT_TIMEOUT <= SUITE_AI_HEARTBEAT_INTERVAL:
 SUITE_AI_QUEUED_REDELIVERY_AFTER = env_seconds("SUITE_AI_QUEUED_REDELIVERY_AFTER", 300.0)
 SUITE_AI_JOB_TIMEOUT = env_seconds("SUITE_AI_JOB_TIMEOUT", 1800.0)
 SUITE_AI_RETENTION_DAYS = env_int("SUITE_AI_RETENTION_DAYS", 30, minimum=1)
+# A job re-scheduled again and again (a model down, a worker lost each time) keeps its input text;
+# past this age (from its submission) the reconciler fails it, and the purge removes it in time.
+SUITE_AI_MAX_RUNNING_AGE = env_seconds("SUITE_AI_MAX_RUNNING_AGE", 86400.0)
+if SUITE_AI_MAX_RUNNING_AGE >= SUITE_AI_RETENTION_DAYS * 86400:
+    raise ImproperlyConfigured(
+        f"SUITE_AI_MAX_RUNNING_AGE: {SUITE_AI_MAX_RUNNING_AGE:.10g} is not valid; expected less than"
+        f" SUITE_AI_RETENTION_DAYS ({SUITE_AI_RETENTION_DAYS} days = {SUITE_AI_RETENTION_DAYS * 86400} s)."
+    )
+# How long a job keeps being retried, with backoff, while the model is down (5xx, unreachable,
+# silent), counted from its submission: minutes, so that an outage does not fail every job.
+SUITE_AI_MODEL_RETRY_BUDGET = env_seconds("SUITE_AI_MODEL_RETRY_BUDGET", 600.0)
+if SUITE_AI_MODEL_RETRY_BUDGET >= SUITE_AI_MAX_RUNNING_AGE:
+    raise ImproperlyConfigured(
+        f"SUITE_AI_MODEL_RETRY_BUDGET: {SUITE_AI_MODEL_RETRY_BUDGET:.10g} is not valid; expected less than"
+        f" SUITE_AI_MAX_RUNNING_AGE ({SUITE_AI_MAX_RUNNING_AGE:.10g} s)."
+    )
 SUITE_AI_EVENT_FLUSH_INTERVAL = env_seconds("SUITE_AI_EVENT_FLUSH_INTERVAL", 0.2)
 SUITE_AI_SUBMIT_RATE = env_parsed(
     "SUITE_AI_SUBMIT_RATE",

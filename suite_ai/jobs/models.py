@@ -115,6 +115,7 @@ class JobEvent(models.Model):
         STATUS = "status"
         PROGRESS = "progress"
         DELTA = "delta"
+        DISCARD = "discard"  # the streamed text so far is void: the job is retried from the start
         DONE = "done"
         FAILED = "failed"
         CANCELLED = "cancelled"

@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
 from suite_ai import error_reporting
 from suite_ai.accounts.credentials import decrypt_credentials
@@ -276,11 +278,32 @@ class DatabaseJobContext:
         metrics.MODEL_CALLS.labels(model=call.model, outcome="ok").inc()
 
 
-def retry_delay(attempt: int, hint: float | None) -> float:
+def retry_delay(attempt: int, hint: float | None, cap: float = 300.0) -> float:
     """Honour the peer's Retry-After; otherwise the engine's jittered exponential backoff."""
     if hint is not None:
         return max(0.0, hint)
-    return backoff_delay(attempt - 1)
+    return backoff_delay(attempt - 1, cap=cap)
+
+
+# A model that is down: retried for SUITE_AI_MODEL_RETRY_BUDGET seconds whatever the attempts,
+# the others (a 429, an unreadable answer) SUITE_AI_MAX_ATTEMPTS times.
+OUTAGE_CODES = frozenset({"model_unavailable", "model_timeout"})
+# Between two attempts during an outage: at most this, so that a model back up is noticed soon.
+OUTAGE_MAX_DELAY = 60.0
+
+
+def next_attempt_in(job: Job, failure: JobFailure, now: datetime) -> float | None:
+    """Seconds before the job's next attempt after ``failure``, or None when it must fail now."""
+    if not failure.retryable:
+        return None
+    if failure.code in OUTAGE_CODES:
+        remaining = settings.SUITE_AI_MODEL_RETRY_BUDGET - (now - job.created_at).total_seconds()
+        if remaining <= 0:
+            return None
+        return min(retry_delay(job.attempts, failure.retry_after, cap=OUTAGE_MAX_DELAY), remaining)
+    if job.attempts < settings.SUITE_AI_MAX_ATTEMPTS:
+        return retry_delay(job.attempts, failure.retry_after)
+    return None
 
 
 def ledger_usage(context: DatabaseJobContext) -> dict[str, Any]:
@@ -356,8 +379,9 @@ def _run_claimed(job: Job, job_id: str) -> str:
         return "cancelled"
     except JobFailure as failure:
         with final_transaction(context):
-            if failure.retryable and job.attempts < settings.SUITE_AI_MAX_ATTEMPTS:
-                services.reschedule(job, retry_delay(job.attempts, failure.retry_after), failure.code)
+            delay = next_attempt_in(job, failure, timezone.now())
+            if delay is not None:
+                services.reschedule(job, delay, failure.code)
                 return "rescheduled"
             services.fail(job, failure.code, failure.message, ledger_usage(context))
         return "failed"

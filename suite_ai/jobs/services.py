@@ -15,8 +15,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Max, Model, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from suite_ai.accounts.models import User
 from suite_ai.audit import services as audit
@@ -43,12 +44,18 @@ def check_transition(current: str, target: str) -> None:
         raise InvalidTransition(f"{current} → {target} is not allowed")
 
 
-def _transition(job_id: uuid.UUID | str, expected: Iterable[str], target: str, **fields: Any) -> bool:
-    """Move a job from one of ``expected`` to ``target``; False if another actor moved it first."""
+def _transition(
+    job_id: uuid.UUID | str, expected: Iterable[str], target: str, *, attempt: int | None = None, **fields: Any
+) -> bool:
+    """Move a job from one of ``expected`` to ``target``; False if another actor moved it first
+    (or, with ``attempt``, if the job has started another attempt since)."""
     expected = list(expected)
     for state in expected:
         check_transition(state, target)
-    return Job.objects.filter(id=job_id, status__in=expected).update(status=target, **fields) == 1
+    rows = Job.objects.filter(id=job_id, status__in=expected)
+    if attempt is not None:
+        rows = rows.filter(attempts=attempt)
+    return rows.update(status=target, **fields) == 1
 
 
 @functools.cache
@@ -160,10 +167,20 @@ def _existing_for_key(submission: Submission, input_hash: str) -> Job | None:
     return existing
 
 
-def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> None:
+def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> bool:
+    """Send the job's id to the broker; False when the broker cannot take it now (down, full).
+    The job row is the truth: a queued job whose message never left is re-sent by the reconciler
+    (``SUITE_AI_QUEUED_REDELIVERY_AFTER``), so a broker outage delays jobs and fails none, and
+    a submission made during one is still accepted."""
     from suite_ai.jobs.tasks import run_job
 
-    run_job.apply_async(args=[str(job_id)], countdown=countdown)
+    try:
+        run_job.apply_async(args=[str(job_id)], countdown=countdown)
+    except (KombuError, OSError) as error:
+        # The class only: a broker error may quote its connection URL, credentials included.
+        logger.warning("job %s not sent to the broker (%s): the reconciler will send it", job_id, type(error).__name__)
+        return False
+    return True
 
 
 # --- Worker side ----------------------------------------------------------------------------------
@@ -277,7 +294,7 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
     return done
 
 
-def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None) -> bool:
+def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None, *, attempt: int | None = None) -> bool:
     now = timezone.now()
     fields: dict[str, Any] = {
         "error_code": code,
@@ -288,7 +305,7 @@ def fail(job: Job, code: str, message: str, usage: dict[str, Any] | None = None)
     if usage is not None:
         fields["usage"] = usage
     with transaction.atomic(savepoint=False):
-        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, **fields)
+        done = _transition(job.id, [JobStatus.RUNNING, JobStatus.QUEUED], JobStatus.FAILED, attempt=attempt, **fields)
         if done:
             emit(
                 job.id, JobEvent.Kind.FAILED, {"status": JobStatus.FAILED, "error": {"code": code, "message": message}}
@@ -316,8 +333,11 @@ def mark_cancelled(job: Job, usage: dict[str, Any] | None = None) -> bool:
     return done
 
 
-def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None = None) -> bool:
-    """running → queued, available again after ``delay`` seconds (a 429, a 5xx, a lost worker)."""
+def reschedule(
+    job: Job, delay: float, reason: str, usage: dict[str, Any] | None = None, *, attempt: int | None = None
+) -> bool:
+    """running → queued, available again after ``delay`` seconds (a 429, a 5xx, a lost worker);
+    with ``attempt``, only if the job is still in that attempt."""
     now = timezone.now()
     fields: dict[str, Any] = {
         "available_at": now + timedelta(seconds=delay),
@@ -327,8 +347,11 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     if usage is not None:
         fields["usage"] = usage
     with transaction.atomic(savepoint=False):
-        done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, **fields)
+        done = _transition(job.id, [JobStatus.RUNNING], JobStatus.QUEUED, attempt=attempt, **fields)
         if done:
+            if _streamed_this_attempt(job.id):
+                # The next attempt streams its answer from the start: the client drops what it has.
+                emit(job.id, JobEvent.Kind.DISCARD, {"reason": reason, "attempt": job.attempts})
             emit(
                 job.id,
                 JobEvent.Kind.STATUS,
@@ -338,6 +361,16 @@ def reschedule(job: Job, delay: float, reason: str, usage: dict[str, Any] | None
     if done:
         metrics.JOBS_RESCHEDULED.labels(action=job.action, reason=reason).inc()
     return done
+
+
+def _streamed_this_attempt(job_id: uuid.UUID | str) -> bool:
+    """Whether the attempt being re-scheduled streamed text: deltas after its start, the job's
+    last ``running`` status (or after the last discard, for an attempt that never said it ran)."""
+    events = JobEvent.objects.filter(job_id=job_id)
+    start = events.filter(
+        Q(kind=JobEvent.Kind.STATUS, data__status=JobStatus.RUNNING) | Q(kind=JobEvent.Kind.DISCARD)
+    ).aggregate(last=Max("id"))["last"]
+    return events.filter(kind=JobEvent.Kind.DELTA, id__gt=start or 0).exists()
 
 
 def _observe_finished(job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "") -> None:
@@ -410,26 +443,41 @@ def reconcile(
     queued_redelivery_after: float,
     max_attempts: int,
     job_timeout: float,
+    max_age: float | None = None,
 ) -> ReconcileReport:
-    """Recover jobs whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
+    """Recover jobs whose worker died (stale heartbeat) or whose message was lost (queued too long);
+    fail those still unfinished ``max_age`` seconds after their submission, whatever their state
+    (re-scheduled again and again, running with a live heartbeat), so that no input text outlives
+    the retention."""
     report = ReconcileReport()
     now = timezone.now()
+    if max_age is not None:
+        too_old = Job.objects.filter(
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING], created_at__lt=now - timedelta(seconds=max_age)
+        ).select_related("owner")
+        for job in too_old:
+            message = f"The job did not finish within {int(max_age)} seconds of its submission."
+            if fail(job, "job_timeout", message):
+                report.timed_out += 1
     stale = Job.objects.filter(
         status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout)
     ).select_related("owner")
+    # Each change names the attempt found stale: reconcilers running at once (beat's runs queued
+    # while no worker was up) must not take back the next attempt, which a live worker runs.
     for job in stale:
         if job.cancel_requested:
             mark_cancelled(job)
         elif job.attempts >= max_attempts:
-            if fail(job, "worker_lost", f"The worker running this job stopped {job.attempts} times."):
+            message = f"The worker running this job stopped {job.attempts} times."
+            if fail(job, "worker_lost", message, attempt=job.attempts):
                 report.failed += 1
-        elif reschedule(job, 0, "worker_lost"):
+        elif reschedule(job, 0, "worker_lost", attempt=job.attempts):
             report.requeued += 1
     overdue = Job.objects.filter(
         status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=job_timeout)
     ).select_related("owner")
     for job in overdue:
-        if fail(job, "job_timeout", f"The job ran longer than {int(job_timeout)} seconds."):
+        if fail(job, "job_timeout", f"The job ran longer than {int(job_timeout)} seconds.", attempt=job.attempts):
             report.timed_out += 1
     lost = Job.objects.filter(
         status=JobStatus.QUEUED, enqueued_at__lt=now - timedelta(seconds=queued_redelivery_after)
@@ -443,8 +491,11 @@ def reconcile(
 
 
 def purge(retention_days: int) -> int:
+    """Delete the jobs (their text with them) finished, or submitted, more than ``retention_days``
+    ago: a job that ended today after months in the queue goes now, not in another month."""
     cutoff = timezone.now() - timedelta(days=retention_days)
-    deleted, _ = Job.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).delete()
+    old = Q(finished_at__lt=cutoff) | Q(created_at__lt=cutoff)
+    deleted, _ = Job.objects.filter(old, status__in=FINISHED_STATUSES).delete()
     return deleted
 
 

@@ -24,6 +24,7 @@ def reconcile_jobs() -> dict[str, int]:
         queued_redelivery_after=settings.SUITE_AI_QUEUED_REDELIVERY_AFTER,
         max_attempts=settings.SUITE_AI_MAX_ATTEMPTS,
         job_timeout=settings.SUITE_AI_JOB_TIMEOUT,
+        max_age=settings.SUITE_AI_MAX_RUNNING_AGE,
     )
     if report.requeued or report.failed or report.redelivered or report.timed_out:
         logger.info("reconciled jobs: %s", report)

@@ -11,12 +11,25 @@ moment moves away an empty or half-written file, fails to parse it and stops con
 ("Unrecoverable error: JSONDecodeError"). A message is written under a name the reader skips,
 then renamed to its final name: a rename within a folder is atomic.
 
-Both override private kombu methods (``Channel._create_client``, ``Channel._put``) and rely on
-private conventions (the pool attribute, the message file names ``_get`` reads). They were checked
-against one kombu release, ``WRITTEN_FOR``; with any other, kombu's own behaviour runs and one
-warning says so, because a changed convention could turn our writes into messages no reader
-takes. tests/jobs/test_transports.py has a canary per override; after upgrading kombu, re-check
-both against its code and move ``WRITTEN_FOR``. Measured effects: docs/performance.md.
+Redis, after a lost connection: Celery's consumer calls ``Connection.collect()``, which closes
+the channels, stops at the first whose close raises a connection error (one waiting on a BRPOP)
+and detaches the transport (``transport.client = None``); then ``Connection.close()`` closes the
+channel left open, which holds the jobs' messages delivered but not acked. It drops its pool,
+then puts those messages back, which builds a new pool from ``transport.client``:
+AttributeError ("'NoneType' object has no attribute 'hostname'"), not a connection error, so the
+worker stops for good ("Unrecoverable error") instead of reconnecting. The channel keeps the
+connection parameters it was built with and uses them once the transport is detached; with no
+Redis to talk to, putting the messages back then fails with a connection error, which kombu
+ignores while closing, and the consumer reconnects. (The jobs are safe either way: their rows are
+the truth and the reconciler re-sends.)
+
+The overrides replace private kombu methods (``Channel._create_client``, ``Channel._connparams``,
+``Channel._put``) and rely on private conventions (the pool attribute, the message file names
+``_get`` reads). They were checked against one kombu release, ``WRITTEN_FOR``; with any other,
+kombu's own behaviour runs and one warning says so, because a changed convention could turn our
+writes into messages no reader takes. tests/jobs/test_transports.py has a canary per override;
+after upgrading kombu, re-check them against its code and move ``WRITTEN_FOR``. Measured effects:
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ from typing import Any
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem, redis
 from kombu.utils.json import dumps
+from redis import exceptions as redis_errors
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +85,20 @@ OVERRIDES_ACTIVE = overrides_apply(kombu_version())
 
 class RedisChannel(redis.Channel):
     _sync_client: Any = None
+    _last_connparams: dict[bool, dict[str, Any]] | None = None
+
+    def _connparams(self, asynchronous: bool = False) -> Any:
+        if not OVERRIDES_ACTIVE:
+            return super()._connparams(asynchronous=asynchronous)
+        known = self._last_connparams if self._last_connparams is not None else {}
+        if self.connection.client is None:
+            # Detached by Connection.collect(): what the channel was connected with, if anything.
+            if asynchronous in known:
+                return dict(known[asynchronous])
+            raise redis_errors.ConnectionError("The broker connection is closed.")
+        params = super()._connparams(asynchronous=asynchronous)
+        self._last_connparams = {**known, asynchronous: dict(params)}
+        return params
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         if asynchronous or not OVERRIDES_ACTIVE:

@@ -126,11 +126,12 @@ def test_rate_limited_model_reschedules_with_retry_after_then_succeeds(alice, wo
 
 
 def test_model_errors_are_retried_a_bounded_number_of_times_then_fail_clearly(alice, worker_factory, fake_model):
-    worker_factory(SUITE_AI_MAX_ATTEMPTS="2")
-    fake_model.fail_next(status=503, times=5)
+    # A model outage is retried for SUITE_AI_MODEL_RETRY_BUDGET seconds (tests/e2e/test_faults_model.py).
+    worker_factory(SUITE_AI_MODEL_RETRY_BUDGET="3")
+    fake_model.fail_next(status=503, times=50)
     job = wait_finished(alice.submit("correct", input={"markdown": "Texte."}).json()["id"], timeout=60)
     assert (job.status, job.error_code) == ("failed", "model_unavailable")
-    assert job.attempts == 2
+    assert job.attempts >= 2
     assert job.error_message and "Texte" not in job.error_message
     failed = JobEvent.objects.get(job=job, kind="failed")
     assert failed.data["error"]["code"] == "model_unavailable"

@@ -12,6 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from suite_ai.jobs.models import JobEvent
+
 pytestmark = pytest.mark.django_db
 
 CONTENT_TYPES = {
@@ -135,7 +137,10 @@ def test_schema_describes_the_event_stream(schema):
     event = resolve(schema, content["text/event-stream"]["schema"])
     assert event["discriminator"]["propertyName"] == "event"
     mapping = event["discriminator"]["mapping"]
-    assert set(mapping) == {"status", "progress", "delta", "done", "failed", "cancelled"}
+    # Every kind of event a job's stream can carry, and nothing else.
+    assert set(mapping) == set(JobEvent.Kind.values) >= {"status", "progress", "delta", "discard", "done", "failed"}
+    discard_data = resolve(schema, resolve(schema, {"$ref": mapping["discard"]})["properties"]["data"])
+    assert set(discard_data["properties"]) == {"reason", "attempt"}
     done = resolve(schema, {"$ref": mapping["done"]})
     done_data = resolve(schema, done["properties"]["data"])
     assert resolve(schema, done_data["properties"]["result"])["properties"]["markdown"]["type"] == "string"

@@ -24,6 +24,7 @@ from kombu import Connection, Exchange, Queue
 from kombu.utils.json import dumps as json_dumps
 
 from suite_ai.jobs import transports
+from tests.support.redis_server import RedisServer
 
 BROKER = "redis://127.0.0.1:6379/4"
 REDIS_TRANSPORT = "suite_ai.jobs.transports:RedisTransport"
@@ -131,6 +132,45 @@ def test_a_channel_that_replaces_its_pool_gets_a_new_client(redis_constructions)
             producer.publish({"job": "after"}, routing_key=f"test-{uuid.uuid4()}")
     assert payloads == [{"job": 0}, {"job": 1}]
     assert 1 <= redis_constructions[0] - before <= 3  # a new client for the new pool, not one per publish
+
+
+@pytest.fixture
+def own_redis(tmp_path: Any) -> Iterator[RedisServer]:
+    """A Redis of this test's own, to kill: never the machine's."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _queue() -> Queue:
+    name = f"test-{uuid.uuid4()}"
+    return Queue(name, Exchange(name, type="direct"), routing_key="job")
+
+
+def test_canary_redis_a_lost_connection_with_unacked_messages_closes_with_a_connection_error(overrides, own_redis):
+    # A worker's connection when Redis goes away while jobs run: a channel holding messages
+    # delivered but not acked yet, another channel (Celery has several), each waiting on a BRPOP.
+    # Celery's consumer then calls Connection.collect() and Connection.close(); kombu ignores
+    # connection errors while closing, anything else ends the worker ("Unrecoverable error").
+    connection = Connection(own_redis.url, transport=REDIS_TRANSPORT)
+    jobs, other = _queue(), _queue()
+    received: list[Any] = []
+    channel = connection.default_channel
+    connection.Producer(channel).publish({"job": 1}, exchange=jobs.exchange, routing_key="job", declare=[jobs])
+    connection.Consumer(jobs, channel=channel, callbacks=[lambda body, message: received.append(message)]).consume()
+    connection.Consumer(other, channel=connection.channel(), callbacks=[lambda body, message: None]).consume()
+    while not received:
+        connection.drain_events(timeout=5)
+    with pytest.raises(TimeoutError):  # both channels wait for their next message…
+        connection.drain_events(timeout=0.2)
+    own_redis.stop()  # …when Redis goes away
+    connection.collect()
+    if overrides:
+        connection.close()
+    else:
+        with pytest.raises(AttributeError, match="hostname"):
+            connection.close()
 
 
 # --- Filesystem: a message appears whole, or not at all ---------------------------------------------

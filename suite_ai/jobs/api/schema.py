@@ -60,9 +60,14 @@ data: {"text": "# Minutes\\n\\nThe"}
 | `status` | `{"status": "queued", "retry_in": 2.5, "reason": "model_rate_limited"}`: queued again, for `retry_in` s |
 | `progress` | `{"done": 3, "total": 14}`: parts of a long job done |
 | `delta` | `{"text": "…"}`: the next piece of the output, to append |
+| `discard` | `{"reason": "model_unavailable", "attempt": 1}`: drop the text streamed so far, then append anew |
 | `done` | `{"status": "succeeded", "result": JobResult}`, last event |
 | `failed` | `{"status": "failed", "error": {"code", "message"}}`, last event |
 | `cancelled` | `{"status": "cancelled"}`, last event |
+
+A `discard` comes when the attempt that streamed the text so far was cut (the model went down
+mid-answer, the worker was lost) and the job is retried: the next attempt streams the output
+again from its start.
 
 The stream opens with `retry: 2000`, sends a `: keep-alive` comment when idle, and closes after
 the last event or after a maximum duration; EventSource then reconnects with `Last-Event-ID` and

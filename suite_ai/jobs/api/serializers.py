@@ -347,6 +347,11 @@ class DeltaEventDataSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="the next piece of the output, to append")
 
 
+class DiscardEventDataSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="the error code that cut the attempt short")
+    attempt = serializers.IntegerField(help_text="the attempt whose streamed text is void")
+
+
 class DoneEventDataSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="`succeeded`")
     result = JobResultSerializer()
@@ -376,6 +381,7 @@ JOB_EVENT_SERIALIZERS: dict[str, serializers.Serializer | type[serializers.Seria
         ("status", StatusEventDataSerializer, "the job went back to the queue (a retry)"),
         ("progress", ProgressEventDataSerializer, "parts of a long job done"),
         ("delta", DeltaEventDataSerializer, "streamed output"),
+        ("discard", DiscardEventDataSerializer, "drop the output streamed so far: the job is retried from its start"),
         ("done", DoneEventDataSerializer, "the job succeeded; the stream ends"),
         ("failed", FailedEventDataSerializer, "the job failed; the stream ends"),
         ("cancelled", CancelledEventDataSerializer, "the job was cancelled; the stream ends"),
