@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from suite_ai.accounts.services import create_api_token
 from tests.fakes.mistral_server import FakeMistralServer
+from tests.support.redis_server import RedisServer
 
 
 class Caller:
@@ -60,3 +61,12 @@ def fake_model_server() -> Iterator[FakeMistralServer]:
 def fake_model(fake_model_server: FakeMistralServer) -> FakeMistralServer:
     fake_model_server.reset(latency=0.05)
     return fake_model_server
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, to stop and restart: never the machine's."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

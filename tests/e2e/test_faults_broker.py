@@ -26,17 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def redis_broker(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stack(redis_broker: RedisServer, model_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, object]]:
+def stack(own_redis: RedisServer, model_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, object]]:
     """Web, worker and beat, all on the test's Redis."""
-    env = {**model_env, "CELERY_BROKER_URL": redis_broker.url}
+    env = {**model_env, "CELERY_BROKER_URL": own_redis.url}
     processes: list[ManagedProcess] = []
     try:
         worker = start_worker(tmp_path, **env)
@@ -71,14 +63,14 @@ def ready(url: str) -> tuple[int, dict[str, object]]:
     return response.status_code, response.json()
 
 
-def test_a_redis_restart_under_load_loses_no_job_and_the_worker_reconnects(alice, fake_model, redis_broker, stack):
+def test_a_redis_restart_under_load_loses_no_job_and_the_worker_reconnects(alice, fake_model, own_redis, stack):
     url, worker = str(stack["url"]), stack["worker"]
     assert isinstance(worker, ManagedProcess)
     fake_model.set_latency(2.0)
     answers = [submit(url, alice.token, f"Avant la panne, texte {i}.") for i in range(24)]
     # Redis goes away while jobs run (their messages delivered, not acked) and others wait in it.
     assert fake_model.wait_for_in_flight(4, timeout=20), fake_model.stats()
-    redis_broker.stop()
+    own_redis.stop()
 
     status, body = ready(url)
     assert status == 503 and str(body["checks"]["broker"]).startswith("error")  # type: ignore[index]
@@ -86,7 +78,7 @@ def test_a_redis_restart_under_load_loses_no_job_and_the_worker_reconnects(alice
     # Accepted: the row is committed, the message could not be sent; the reconciler sends it.
     assert [status for status, _ in during] == [202] * len(during), during
 
-    redis_broker.start()
+    own_redis.start()
     wait_for(lambda: ready(url)[0] == 200, timeout=30)
     fake_model.set_latency(0.1)
     after = [submit(url, alice.token, f"Après la panne, texte {i}.") for i in range(10)]

@@ -24,7 +24,6 @@ from kombu import Connection, Exchange, Queue
 from kombu.utils.json import dumps as json_dumps
 
 from suite_ai.jobs import transports
-from tests.support.redis_server import RedisServer
 
 BROKER = "redis://127.0.0.1:6379/4"
 REDIS_TRANSPORT = "suite_ai.jobs.transports:RedisTransport"
@@ -132,15 +131,6 @@ def test_a_channel_that_replaces_its_pool_gets_a_new_client(redis_constructions)
             producer.publish({"job": "after"}, routing_key=f"test-{uuid.uuid4()}")
     assert payloads == [{"job": 0}, {"job": 1}]
     assert 1 <= redis_constructions[0] - before <= 3  # a new client for the new pool, not one per publish
-
-
-@pytest.fixture
-def own_redis(tmp_path: Any) -> Iterator[RedisServer]:
-    """A Redis of this test's own, to kill: never the machine's."""
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _queue() -> Queue:
