@@ -129,9 +129,7 @@ def test_openai_sdk_tool_call_round_trip(web, albert, mistral, style):
     for streaming in (False, True):
         if streaming:
             chunks = list(
-                client.chat.completions.create(
-                    model=ROUTED, messages=ask, tools=TOOLS, tool_choice="auto", stream=True
-                )
+                client.chat.completions.create(model=ROUTED, messages=ask, tools=TOOLS, tool_choice="auto", stream=True)
             )
             calls = [call for chunk in chunks if chunk.choices for call in chunk.choices[0].delta.tool_calls or ()]
             # Passed on whole, one delta per call, whichever way the upstream streamed it.
