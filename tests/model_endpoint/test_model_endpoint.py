@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -374,3 +375,38 @@ def test_the_service_sees_its_usage_in_the_admin(web, albert, mistral, admin_cli
     ledger(1)
     page = admin_client.get("/admin/model_endpoint/servicemodelcall/")
     assert page.status_code == 200 and fingerprint(DOCS_TOKEN) in page.content.decode()
+
+
+def test_calls_waiting_for_their_model_hold_no_web_thread(web, albert, mistral):
+    # 64 calls at once, each waiting on a slow model, against a web process of 16 threads
+    # (SUITE_AI_WEB_THREADS): all 64 reach the upstream together.
+    albert.configure(latency=2.0)
+    calls = 64
+    texts = [f"Texte numéro {index} à résumer" for index in range(calls)]
+
+    async def all_at_once() -> list[str]:
+        client = openai.AsyncOpenAI(base_url=f"{web}/v1", api_key=DOCS_TOKEN, max_retries=0, timeout=60)
+        answers = await asyncio.gather(
+            *(
+                client.chat.completions.create(
+                    model=ROUTED, messages=[{"role": "user", "content": text}], stream=index % 2 == 0
+                )
+                for index, text in enumerate(texts)
+            )
+        )
+        out = []
+        for answer in answers:
+            if isinstance(answer, openai.AsyncStream):
+                out.append("".join([c.choices[0].delta.content or "" async for c in answer if c.choices]))
+            else:
+                out.append(answer.choices[0].message.content)
+        await client.close()
+        return out
+
+    results: list[list[str]] = []
+    runner = threading.Thread(target=lambda: results.append(asyncio.run(all_at_once())))
+    runner.start()
+    assert albert.wait_for_in_flight(calls, timeout=30), albert.stats()
+    runner.join(60)
+    assert results == [[reply_for(text) for text in texts]]
+    assert len(ledger(calls)) == calls
