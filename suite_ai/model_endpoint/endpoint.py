@@ -209,6 +209,9 @@ async def _relay_stream(opened: upstream.Opened, receive: Receive, send: Send) -
             pump.cancel()
             state["status"] = 499
             await asyncio.gather(pump, return_exceptions=True)
+        elif pump.exception() is not None:  # the client's connection failed under a send
+            logger.warning("model endpoint: stream ended early (%s)", type(pump.exception()).__name__)
+            state["status"] = 499
     finally:
         watcher.cancel()
         await opened.response.aclose()

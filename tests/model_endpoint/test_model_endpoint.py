@@ -410,3 +410,17 @@ def test_calls_waiting_for_their_model_hold_no_web_thread(web, albert, mistral):
     runner.join(60)
     assert results == [[reply_for(text) for text in texts]]
     assert len(ledger(calls)) == calls
+
+
+def test_a_client_leaving_a_stream_stops_the_upstream_call(web, albert, mistral):
+    albert.configure(chunk_delay=0.5, chunks=8)
+    body = {"model": ROUTED, "stream": True, "messages": [{"role": "user", "content": "un deux trois quatre cinq six"}]}
+    headers = {"Authorization": f"Bearer {DOCS_TOKEN}"}
+    with httpx.stream("POST", f"{web}/v1/chat/completions", json=body, headers=headers, timeout=30) as response:
+        assert response.status_code == 200
+        first = next(response.iter_lines())
+        assert first.startswith("data: ")
+    # The upstream's connection is closed with the client's: the model stops generating.
+    assert wait_for(lambda: albert.requests and albert.requests[0]["ended"] is not None)
+    assert albert.requests[0]["status"] == 499
+    assert [r.status for r in ledger(1)] == [499]
