@@ -213,18 +213,21 @@ def test_pydantic_ai_agents_with_openai_and_mistral_models_run_their_tools(web, 
     assert agent.run_sync(prompt).output == expected
     assert looked_up == ["ciel"]
 
-    async def streamed() -> str:
+    async def streamed_with(agent: Agent) -> str:
         async with agent.run_stream(prompt) as run:
             return await run.get_output()
 
-    assert asyncio.run(streamed()) == expected
+    assert asyncio.run(streamed_with(agent)) == expected
     assert looked_up == ["ciel", "ciel"]
 
+    # Docs' ai-proxy streams; an OpenAI-style upstream streams tool calls in fragments.
+    albert.configure(tool_call_style="openai")
     mistral_model = MistralModel(ROUTED, provider=MistralProvider(api_key=DOCS_TOKEN, base_url=web))
     agent, looked_up = _glossary_agent(mistral_model)
     assert agent.run_sync(prompt).output == expected
-    assert looked_up == ["ciel"]
-    assert len(ledger(6)) == 6  # two calls per run: the tool call, then the answer
+    assert asyncio.run(streamed_with(agent)) == expected
+    assert looked_up == ["ciel", "ciel"]
+    assert len(ledger(8)) == 8  # two calls per run: the tool call, then the answer
 
 
 # --- Authentication and bad input, in OpenAI's error shape --------------------------------------------------
