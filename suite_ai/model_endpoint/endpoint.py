@@ -89,7 +89,7 @@ async def handle(scope: Scope, receive: Receive, send: Send) -> None:
         if path == MODELS:
             await _answer_json(send, 200, _models())
             return
-        raw = await _read_body(scope, receive, headers)
+        raw = await _read_body(receive, headers)
         body = wire.parse_request(raw)
     except WireError as error:
         await _answer_error(send, error)
@@ -98,12 +98,11 @@ async def handle(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _models() -> bytes:
-    created = 0
-    data = [{"id": name, "object": "model", "created": created, "owned_by": "suite_ai"} for name in upstream.routes()]
+    data = [{"id": name, "object": "model", "created": 0, "owned_by": "suite_ai"} for name in upstream.routes()]
     return json.dumps({"object": "list", "data": data}).encode()
 
 
-async def _read_body(scope: Scope, receive: Receive, headers: dict[bytes, bytes]) -> bytes:
+async def _read_body(receive: Receive, headers: dict[bytes, bytes]) -> bytes:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     too_large = WireError(413, "request_too_large", f"The request body is larger than {limit} bytes.")
     declared = headers.get(b"content-length")
