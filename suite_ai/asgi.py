@@ -3,6 +3,8 @@
 The event stream (GET ``…/jobs/{id}/events/``) is a plain ASGI endpoint (``suite_ai.jobs.api.events``):
 an open stream costs a coroutine, not a thread. The rest of the API is synchronous Django: it is
 served through the WSGI application on a fixed pool of reused threads (``suite_ai.wsgi_bridge``).
+The model endpoint (``/v1/…``, ``suite_ai.model_endpoint``) is plain ASGI too: a call waiting for
+its model holds no thread.
 Django's own ASGI handler is not used: it runs each request on a new thread, which costs a new
 database and cache connection per request, and a stream would keep both while it is open.
 """
@@ -25,6 +27,8 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from suite_ai.jobs import streams  # noqa: E402
 from suite_ai.jobs.api import events  # noqa: E402
+from suite_ai.model_endpoint import endpoint as model_endpoint  # noqa: E402
+from suite_ai.model_endpoint import upstream as model_upstream  # noqa: E402
 from suite_ai.runtime import settle_garbage_collector  # noqa: E402
 from suite_ai.wsgi_bridge import BufferedWSGI  # noqa: E402
 
@@ -45,9 +49,12 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await streams.shutdown()
+                await model_upstream.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     if scope["type"] == "http" and scope["method"] == "GET" and events.PATH.match(scope["path"]):
         await events.stream(scope, receive, send)  # other methods (a CORS preflight): Django's
+    elif scope["type"] == "http" and model_endpoint.matches(scope["path"]):
+        await model_endpoint.handle(scope, receive, send)
     else:
         await django_wsgi(scope, receive, send)

@@ -196,6 +196,26 @@ def per_minute_limits(raw: str) -> tuple[int, int]:
     return limits
 
 
+def upstream_base_url(raw: str) -> str:
+    """An OpenAI/Mistral-compatible base URL, with or without its ``/v1`` (gateways document it
+    both ways); kept without it, as MISTRAL_SERVER_URL."""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(raw)
+    return raw.rstrip("/").removesuffix("/v1")
+
+
+def route_targets(raw: str) -> tuple[tuple[str, str], ...]:
+    """``upstream:model|upstream:model…``, in the order they are tried."""
+    targets = []
+    for target in raw.split("|"):
+        upstream, colon, model = (part.strip() for part in target.partition(":"))
+        if not (upstream and colon and model):
+            raise ValueError(raw)
+        targets.append((upstream, model))
+    return tuple(targets)
+
+
 def http_origin(raw: str) -> str:
     """``scheme://host[:port]``, what Django's CSRF_TRUSTED_ORIGINS accepts."""
     parts = urlsplit(raw)
@@ -314,6 +334,7 @@ INSTALLED_APPS = [
     "suite_ai.accounts",
     "suite_ai.jobs",
     "suite_ai.audit",
+    "suite_ai.model_endpoint",
 ]
 
 MIDDLEWARE = [
@@ -622,6 +643,37 @@ MISTRAL_CONTEXT_TOKENS_BY_MODEL = env_pairs(
 )
 # The language of the instructions to the model; unset: the text's own (French unless clearly English).
 SUITE_AI_PROMPT_LANG = env_choice("SUITE_AI_PROMPT_LANG", prompts.LANGS)
+
+# --- The model endpoint (/v1/chat/completions, for Docs' backend) ---------------------------------
+# Upstreams besides "mistral" (MISTRAL_SERVER_URL, MISTRAL_API_KEY): "albert=https://albert.api.etalab.gouv.fr".
+SUITE_AI_MODEL_UPSTREAMS = env_pairs(
+    "SUITE_AI_MODEL_UPSTREAMS",
+    upstream_base_url,
+    "name=base URL pairs, e.g. albert=https://albert.api.etalab.gouv.fr",
+)
+# Their API keys, "albert=<key>" (a secret: SUITE_AI_MODEL_UPSTREAM_KEYS_FILE works too).
+SUITE_AI_MODEL_UPSTREAM_KEYS = env_pairs("SUITE_AI_MODEL_UPSTREAM_KEYS", str, "name=API key pairs, e.g. albert=…")
+# "mistral-small-latest=albert:albert-large|mistral:mistral-small-latest": the model a client asks
+# for, served by the first of these upstream:model that answers. Unset: MISTRAL_MODEL and
+# MISTRAL_MODEL_LONG, each on "mistral" under its own name.
+SUITE_AI_MODEL_ROUTES = env_pairs(
+    "SUITE_AI_MODEL_ROUTES",
+    route_targets,
+    "model=upstream:model|upstream:model… pairs,"
+    " e.g. mistral-small-latest=albert:albert-large|mistral:mistral-small-latest",
+)
+# The longest a call waits, in all, for the shared limiter and the upstreams' Retry-After before
+# it moves on to the next upstream, or answers 429 with the wait.
+SUITE_AI_MODEL_ENDPOINT_MAX_WAIT = env_float("SUITE_AI_MODEL_ENDPOINT_MAX_WAIT", 10.0, minimum=0)
+_unknown_upstreams = sorted(
+    {upstream for targets in SUITE_AI_MODEL_ROUTES.values() for upstream, _model in targets}
+    - {"mistral", *SUITE_AI_MODEL_UPSTREAMS}
+)
+if _unknown_upstreams:
+    raise ImproperlyConfigured(
+        f"SUITE_AI_MODEL_ROUTES: unknown upstream {', '.join(map(repr, _unknown_upstreams))};"
+        " expected mistral or a name of SUITE_AI_MODEL_UPSTREAMS."
+    )
 
 # --- La Suite Docs --------------------------------------------------------------------------------
 DOCS_BASE_URL = env_url("DOCS_BASE_URL")

@@ -41,7 +41,20 @@ Scripted behaviour for some requests (first match wins: marker rules, then the F
 
 Inline markers in the last user message work without any set-up:
 ``[[reply:text]]`` (exact reply), ``[[fail:429]]`` / ``[[fail:cut]]`` / ``[[fail:<kind>]]``,
-``[[latency:0.5]]``.
+``[[latency:0.5]]``, ``[[tool:NAME {"json": "arguments"}]]`` (below).
+
+Tool calls (Mistral's function calling, https://docs.mistral.ai/capabilities/function_calling/;
+fields as the ``mistralai`` SDK's models read them): when the request carries ``tools`` and its
+last message is a user message with ``[[tool:NAME {…}]]``, the answer calls NAME with those
+arguments: ``message.tool_calls = [{"id", "type": "function", "function": {"name", "arguments":
+"<JSON text>"}, "index": 0}]`` (``mistralai.client.models.toolcall.ToolCall``, ``FunctionCall``;
+Mistral's ids are 9 letters and digits), empty ``content``, ``finish_reason: "tool_calls"``. A
+stream sends the call as Mistral does, whole in one delta with that finish reason; with
+``model.configure(tool_call_style="openai")`` it sends it as OpenAI-style gateways (vLLM, Albert)
+do: a delta with index, id, type and name and empty arguments, then the arguments in fragments
+keyed by ``index`` (``openai.types.chat.chat_completion_chunk.ChoiceDeltaToolCall``), then a
+chunk with ``finish_reason: "tool_calls"``. When the last message is a ``tool`` message (the
+round trip's second call), the reply is the deterministic reply to that message's content.
 
 The default reply is a deterministic function of the last user message, so a test can tell
 the output came from its input: when that message holds a delimited document
@@ -91,6 +104,7 @@ from aiohttp import web
 REPLY_OVERRIDE = re.compile(r"\[\[reply:(.*?)\]\]", re.DOTALL)
 FAIL_MARKER = re.compile(r"\[\[fail:([a-z_]+|\d{3})\]\]")
 LATENCY_MARKER = re.compile(r"\[\[latency:([0-9.]+)\]\]")
+TOOL_MARKER = re.compile(r"\[\[tool:(\w+)(?: (\{.*?\}))?\]\]", re.DOTALL)
 # suite_ai delimits the document as <document-…>…</document-…>; the fake answers about that text.
 DOCUMENT = re.compile(r"<(document-[0-9a-f]+)>\n?(.*?)\n?</\1>", re.DOTALL)
 MAX_REPLY_WORDS = 60
@@ -157,6 +171,29 @@ def last_user_text(body: Any) -> str:
     return ""
 
 
+def last_tool_result(body: Any) -> str | None:
+    """The content of the last message when it is a ``tool`` message (a tool call's result)."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    last = messages[-1] if messages else None
+    if isinstance(last, dict) and last.get("role") == "tool":
+        content = last.get("content", "")
+        if isinstance(content, list):
+            return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        return str(content)
+    return None
+
+
+def tool_call_for(body: Any, text: str) -> tuple[str, str] | None:
+    """(name, arguments as JSON text) when the request offers tools and its last message, a user
+    message, asks for one with ``[[tool:NAME {…}]]``."""
+    if not isinstance(body, dict) or not body.get("tools") or last_tool_result(body) is not None:
+        return None
+    marker = TOOL_MARKER.search(text)
+    if marker is None:
+        return None
+    return marker.group(1), json.dumps(json.loads(marker.group(2) or "{}"), ensure_ascii=False)
+
+
 def split_reply(reply: str, chunks: int) -> list[str]:
     words = reply.split(" ")
     size = max(1, -(-len(words) // max(1, chunks)))
@@ -185,6 +222,7 @@ class FakeMistralServer:
         self.jitter = jitter
         self.reply: str | None = None
         self.stream_usage = True
+        self.tool_call_style = "mistral"
         self.requests: list[dict[str, Any]] = []
         # Like Mistral and Albert: above this many requests in the last 60 s, answer 429.
         self.requests_per_minute = requests_per_minute
@@ -217,6 +255,7 @@ class FakeMistralServer:
         *,
         reply: str | None = None,
         stream_usage: bool | None = None,
+        tool_call_style: str | None = None,
     ) -> None:
         if latency is not None:
             self.latency = latency
@@ -230,6 +269,10 @@ class FakeMistralServer:
             self.reply = reply or None  # "" goes back to the deterministic reply
         if stream_usage is not None:
             self.stream_usage = stream_usage
+        if tool_call_style is not None:
+            if tool_call_style not in ("mistral", "openai"):
+                raise ValueError(tool_call_style)
+            self.tool_call_style = tool_call_style
 
     set_latency = configure
 
@@ -257,6 +300,7 @@ class FakeMistralServer:
         """Back to a plain, fast, well-behaved model (between tests)."""
         self.latency, self.chunk_delay, self.chunks, self.jitter = latency, 0.0, 8, 0.0
         self.reply, self.stream_usage, self.requests_per_minute, self.rate_window = None, True, 0, 60.0
+        self.tool_call_style = "mistral"
         with self._lock:
             self._queue.clear()
             self._rules.clear()
@@ -491,23 +535,36 @@ class FakeMistralServer:
                 request.transport.close()
             return partial
 
-        reply = behaviour.reply or self.reply or reply_for(text)
+        tool_result = last_tool_result(body)
+        reply = behaviour.reply or self.reply or reply_for(text if tool_result is None else tool_result)
+        call = tool_call_for(body, text)
+        tool_call: dict[str, Any] | None = None
+        if call is not None:
+            call_id = "".join(self._random.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+                              for _ in range(9))  # fmt: skip
+            tool_call = {"id": call_id, "type": "function", "function": {"name": call[0], "arguments": call[1]}}
+            reply = ""
         prompt_text = "".join(str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict))
-        usage = {"prompt_tokens": approximate_tokens(prompt_text), "completion_tokens": approximate_tokens(reply)}
+        usage = {
+            "prompt_tokens": approximate_tokens(prompt_text),
+            "completion_tokens": approximate_tokens(reply or json.dumps(tool_call)),
+        }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         model = body.get("model", "mistral-small-latest")
         created = int(time.time())
         completion_id = f"cmpl-{id(request):x}"
         if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": reply}
+            if tool_call is not None:
+                message["tool_calls"] = [{**tool_call, "index": 0}]
+            finish = "tool_calls" if tool_call is not None else "stop"
             return web.json_response(
                 {
                     "id": completion_id,
                     "object": "chat.completion",
                     "created": created,
                     "model": model,
-                    "choices": [
-                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}
-                    ],
+                    "choices": [{"index": 0, "finish_reason": finish, "message": message}],
                     "usage": usage,
                 }
             )
@@ -528,6 +585,19 @@ class FakeMistralServer:
             await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
 
         await send({"role": "assistant", "content": ""})
+        if tool_call is not None:
+            if self.tool_call_style == "mistral":  # whole, in the chunk that finishes
+                await send({"content": "", "tool_calls": [{**tool_call, "index": 0}]}, "tool_calls", self.stream_usage)
+            else:  # OpenAI-style: the name, then the arguments in fragments, then the finish
+                head = {**tool_call, "index": 0, "function": {"name": tool_call["function"]["name"], "arguments": ""}}
+                await send({"tool_calls": [head]})
+                arguments = tool_call["function"]["arguments"]
+                for start in range(0, len(arguments), 5):
+                    await send({"tool_calls": [{"index": 0, "function": {"arguments": arguments[start : start + 5]}}]})
+                await send({}, "tool_calls", self.stream_usage)
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
         pieces = split_reply(reply, behaviour.chunks or self.chunks)
         chunk_delay = self.chunk_delay if behaviour.chunk_delay is None else behaviour.chunk_delay
         half = len(pieces) // 2

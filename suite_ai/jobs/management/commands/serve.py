@@ -182,6 +182,8 @@ def configuration_lines() -> list[str]:
     lines.append(("oidc", oidc))
     if settings.SUITE_AI_SERVICE_TOKENS:
         lines.append(("service", f"{len(settings.SUITE_AI_SERVICE_TOKENS)} service token(s) set"))
+        routed = list(settings.SUITE_AI_MODEL_ROUTES) or [str(settings.MISTRAL_MODEL), str(settings.MISTRAL_MODEL_LONG)]
+        lines.append(("models", f"/v1/chat/completions serves {', '.join(dict.fromkeys(routed))}"))
     return [f"  {name:<9} {value}" for name, value in lines]
 
 
