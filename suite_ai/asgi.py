@@ -1,7 +1,9 @@
 """ASGI entry point.
 
 The event stream (GET ``…/jobs/{id}/events/``) is a plain ASGI endpoint (``suite_ai.jobs.api.events``):
-an open stream costs a coroutine, not a thread. The rest of the API is synchronous Django: it is
+an open stream costs a coroutine, not a thread. So are Docs' own AI paths (POST
+``…/documents/{id}/ai-transform/`` and ``ai-translate/``, ``suite_ai.jobs.api.docs_ai``), which
+wait for their job. The rest of the API is synchronous Django: it is
 served through the WSGI application on a fixed pool of reused threads (``suite_ai.wsgi_bridge``).
 Django's own ASGI handler is not used: it runs each request on a new thread, which costs a new
 database and cache connection per request, and a stream would keep both while it is open.
@@ -23,8 +25,9 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from suite_ai.accounts import docs_session  # noqa: E402
 from suite_ai.jobs import streams  # noqa: E402
-from suite_ai.jobs.api import events  # noqa: E402
+from suite_ai.jobs.api import docs_ai, events  # noqa: E402
 from suite_ai.runtime import settle_garbage_collector  # noqa: E402
 from suite_ai.wsgi_bridge import BufferedWSGI  # noqa: E402
 
@@ -49,5 +52,12 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 return
     if scope["type"] == "http" and scope["method"] == "GET" and events.PATH.match(scope["path"]):
         await events.stream(scope, receive, send)  # other methods (a CORS preflight): Django's
+    elif (
+        scope["type"] == "http"
+        and scope["method"] == "POST"
+        and docs_session.enabled()
+        and docs_ai.PATH.match(scope["path"])
+    ):
+        await docs_ai.serve(scope, receive, send)  # waits for its job as a coroutine, not a thread
     else:
         await django_wsgi(scope, receive, send)
