@@ -474,6 +474,8 @@ class FakeDocsServer(LoopbackServer):
         self.rooms: dict[str, list[Connection]] = {}
         self._faults: list[Fault] = []
         self._sessions: set[str] = set()
+        self._logins: dict[str, str] = {}  # session key → user id: sessions a browser signed in with
+        self.trusted_origins: list[str] = []  # CSRF_TRUSTED_ORIGINS; the request's own host is trusted too
         self._no_websocket: dict[str, tuple[str, float]] = {}
         self._throttle: dict[tuple[str, str], deque[float]] = {}
         self._root_count = 0
@@ -525,6 +527,19 @@ class FakeDocsServer(LoopbackServer):
         with self._lock:
             self.users[user.id] = user
         return user
+
+    def login(self, user: FakeUser) -> dict[str, str]:
+        """A browser session signed in as ``user`` (the OIDC login flow's end): the cookies a
+        browser then holds, ``docs_sessionid`` and ``csrftoken`` (Django's 32-character secret)."""
+        session_key = secrets.token_hex(16)
+        with self._lock:
+            self._sessions.add(session_key)
+            self._logins[session_key] = user.id
+        return {"docs_sessionid": session_key, "csrftoken": secrets.token_hex(16)}
+
+    def logout(self, session_key: str) -> None:
+        with self._lock:
+            self._logins.pop(session_key, None)
 
     def token_for(self, user: FakeUser, *, client_id: str = "suite-ai", **kwargs: Any) -> str:
         """An access token for ``user`` from the fake provider (issued to ``client_id``)."""
@@ -948,8 +963,21 @@ class FakeDocsServer(LoopbackServer):
     # -- authentication, permission, throttle -----------------------------------------------
 
     def _authenticate(self, call: _Call) -> None:
-        """``/api``: anonymous (no login here, bearer tokens ignored). ``/external_api``:
-        django-lasuite's ``ResourceServerAuthentication``."""
+        """``/api``: the session's user (``core.authentication.backends.SessionAuthentication``,
+        DRF's, bearer tokens ignored), with DRF's ``enforce_csrf`` on unsafe methods of a signed-in
+        session (reference §3.1). ``/external_api``: django-lasuite's ``ResourceServerAuthentication``."""
+        if call.api == "api":
+            with self._lock:
+                user_id = self._logins.get(call.session_key)
+                user = self.users.get(user_id) if user_id else None
+            if user is None or not user.is_active:
+                return
+            call.user = user
+            if call.request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                reason = self._csrf_failure(call.request)
+                if reason:
+                    raise _detail(403, f"CSRF Failed: {reason}")
+            return
         if call.api != "external":
             return
         header = call.request.header("Authorization")
@@ -997,6 +1025,26 @@ class FakeDocsServer(LoopbackServer):
             raise _detail(401, "User inactive or deleted.")
         call.user = user
         call.audience = str(info["client_id"])
+
+    def _csrf_failure(self, request: HttpRequest) -> str | None:
+        """Django's ``CsrfViewMiddleware.process_view`` reasons, in its order: the origin (the
+        ``Origin`` header, else — on HTTPS only — the ``Referer``), then the ``csrftoken`` cookie
+        and the ``X-CSRFToken`` header, compared unmasked (the frontend sends the cookie as is)."""
+        origin = request.header("Origin")
+        host = request.header("Host")
+        if origin and origin not in [f"http://{host}", *self.trusted_origins]:
+            return f"Origin checking failed - {origin} does not match any trusted origins."
+        cookie = request.cookies().get("csrftoken", "")
+        if not cookie:
+            return "CSRF cookie not set."
+        sent = request.header("X-CSRFToken")
+        if not sent:
+            return "CSRF token missing."
+        if len(sent) not in (32, 64) or not sent.isalnum():
+            return "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."
+        if sent != cookie:
+            return "CSRF token from the 'X-Csrftoken' HTTP header incorrect."
+        return None
 
     def _deny(self, call: _Call) -> _Reply:
         if call.user is None:
@@ -1086,10 +1134,10 @@ class FakeDocsServer(LoopbackServer):
         return HttpResponse.json(200, data)
 
     def _users_me(self, call: _Call) -> HttpResponse:
-        if call.api != "external":
-            raise _detail(401, MSG_NOT_AUTHENTICATED)
         call.action = "get_me"
         self._authenticate(call)
+        if call.api != "external" and call.user is None:
+            raise _detail(401, MSG_NOT_AUTHENTICATED)  # UserViewSet.get_me: IsAuthenticated
         self._check_permission(call, "users")
         assert call.user is not None
         user = call.user
@@ -1101,6 +1149,7 @@ class FakeDocsServer(LoopbackServer):
                 "full_name": user.name,
                 "short_name": user.name.split(" ")[0],
                 "language": user.language,
+                "is_first_connection": False,
             },
         )
 
