@@ -60,7 +60,9 @@ def test_no_session_is_401_as_docs(docs, editor):
     assert response.json() == {"detail": "Authentication credentials were not provided."}
     # A session Docs does not know (signed out, or anonymous): the same answer.
     docs_cookie = {"docs_sessionid": "unknown", "csrftoken": "a" * 32}
-    assert post(docs, document.id, "ai-transform", {"text": "hello", "action": "prompt"}, docs_cookie).status_code == 401
+    assert (
+        post(docs, document.id, "ai-transform", {"text": "hello", "action": "prompt"}, docs_cookie).status_code == 401
+    )
     assert Job.objects.count() == 0
 
 
@@ -69,7 +71,10 @@ def test_a_session_without_the_ability_is_403_as_docs(docs, editor):
     reader = docs.add_user("bob-sub", "bob@example.org")
     docs.grant(document, reader, "reader")
     cookies = docs.login(reader)
-    for path, body in (("ai-transform", {"text": "Hello", "action": "prompt"}), ("ai-translate", {"text": "Hi", "language": "es"})):
+    for path, body in (
+        ("ai-transform", {"text": "Hello", "action": "prompt"}),
+        ("ai-translate", {"text": "Hi", "language": "es"}),
+    ):
         response = post(docs, document.id, path, body, cookies)
         assert response.status_code == 403
         assert response.json() == {"detail": "You do not have permission to perform this action."}
@@ -98,7 +103,12 @@ def test_csrf_failures_are_403_as_docs(docs, editor, kwargs, reason):
 def test_another_origin_and_a_missing_cookie_are_refused(docs, editor):
     _user, document, cookies = editor
     response = post(
-        docs, document.id, "ai-transform", {"text": "x", "action": "prompt"}, cookies, origin=False,
+        docs,
+        document.id,
+        "ai-transform",
+        {"text": "x", "action": "prompt"},
+        cookies,
+        origin=False,
         HTTP_ORIGIN="https://evil.example",
     )
     assert response.status_code == 403
@@ -192,8 +202,16 @@ def test_html_formatting_survives_the_round_trip():
     )
     back = markdown_to_html(html_to_markdown(html))
     for fragment in (
-        "<h2>Titre</h2>", "<strong>gras</strong>", "<em>italique</em>", "<u>souligné</u>", "<s>barré</s>",
-        "<code>a*b</code>", '<a href="https://example.org/x">lien</a>', "<ul>", "<ol>", "premier",
+        "<h2>Titre</h2>",
+        "<strong>gras</strong>",
+        "<em>italique</em>",
+        "<u>souligné</u>",
+        "<s>barré</s>",
+        "<code>a*b</code>",
+        '<a href="https://example.org/x">lien</a>',
+        "<ul>",
+        "<ol>",
+        "premier",
     ):
         assert fragment in back, fragment
     # What the model writes never becomes markup beyond markdown's (and <u>).
