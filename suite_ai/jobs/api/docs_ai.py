@@ -131,7 +131,7 @@ def admit(  # noqa: PLR0917 (the request's parts, from ASGI or WSGI)
     if method != "POST":
         return _detail(405, exceptions.MethodNotAllowed(method).detail)
     if not docs_session.enabled():
-        return _error("not_found", _("Not found."), 404)
+        return _error("not_found", _("Docs' AI paths are not served here: DOCS_BASE_URL is not set."), 404)
     session = docs_session.session_cookie(cookies)
     if session is None:
         return _detail(401, exceptions.NotAuthenticated.default_detail)
@@ -174,8 +174,8 @@ def admit(  # noqa: PLR0917 (the request's parts, from ASGI or WSGI)
         return Answer(400, dict(serializer.errors))
     try:
         user = docs_session.user_for(found)
-    except AuthError as error:
-        return _error(error.stable_code, str(error.detail), error.status_code)
+    except AuthError as error:  # ensure_active: the only refusal of a found identity
+        return _error("account_disabled", str(error.detail), 403)
     except ValueError:
         return _error("docs_session_invalid", _("Docs' account for this session cannot be used here."), 401)
     legacy = (
