@@ -129,6 +129,8 @@ def test_requests_waiting_for_their_job_hold_no_thread(docs, stack, fake_model):
 
     thread = threading.Thread(target=asyncio.run, args=(crowd(),), daemon=True)
     thread.start()
+    # All admitted while the model holds every job: with a thread per waiting request, the web
+    # process's pool (SUITE_AI_WEB_THREADS, 16) would admit 16 and answer them before the others.
     wait_for(lambda: Job.objects.count() == WAITING + 1, timeout=60)
     # Every request was admitted and is waiting for its job: threads did not grow with them.
     waiting_threads = threads_of(web.process.pid)
@@ -139,3 +141,43 @@ def test_requests_waiting_for_their_job_hold_no_thread(docs, stack, fake_model):
     assert {status for status, _body in answers} == {200}
     for status, body in answers:
         assert status == 200 and body["answer"].strip()
+
+
+def test_a_docs_session_runs_suite_ais_own_actions_and_its_note_goes_through_docs_api(docs, stack, fake_model):
+    """Part 1 of issue 15: Docs' session cookie on suite_ai's own API. The note is read and
+    written through Docs' /api/v1.0/ with the same session (CSRF pair and origin included), once."""
+    from suite_ai import blocknote
+    from tests.support.waiting import b64, wait_finished
+
+    _web, url = stack
+    alice = docs.add_user("alice-sub", "alice@example.org", "Alice Martin")
+    source = docs.add_document(
+        "Comité", owner=alice, content=b64(blocknote.markdown_to_update("# Comité\n\nLe budget est adopté."))
+    )
+    cookies = docs.login(alice)
+    headers = frontend_headers(docs, cookies)
+    endpoint = f"{url}/api/v1.0/documents/{source.id}/actions/"
+
+    # CSRF as Docs: a POST without the header is refused before anything is created.
+    no_csrf = {name: value for name, value in headers.items() if name != "X-CSRFToken"}
+    refused = httpx.post(endpoint, json={"action": "note"}, headers=no_csrf, timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (403, "csrf_failed"), refused.text
+    assert Job.objects.count() == 0
+
+    response = httpx.post(endpoint, json={"action": "note"}, headers=headers, timeout=30)
+    assert response.status_code == 202, response.text
+    job = wait_finished(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    notes = docs.children(source)
+    assert len(notes) == 1 and str(job.note_id) == notes[0].id
+    assert docs.content(notes[0])
+    # Every call to Docs was on /api/v1.0/ with alice's session, none with a bearer token.
+    calls = [r for r in docs.requests if r["path"].startswith("/api/v1.0/documents/")]
+    assert calls and all(r["session"] == cookies["docs_sessionid"] and r["auth"] == "none" for r in calls)
+    assert [r["status"] for r in docs.requests_to(r"/children/$", "POST")] == [201]
+    job.refresh_from_db()
+    assert job.credentials == ""  # the session is wiped from the job when it ends
+
+    # The session reads suite_ai's API too (a safe method: no CSRF pair needed).
+    jobs = httpx.get(f"{url}/api/v1.0/jobs/", headers={"Cookie": headers["Cookie"]}, timeout=30)
+    assert jobs.status_code == 200 and jobs.json()["count"] == 1

@@ -3,8 +3,9 @@
 Read from suitenumerique/docs (5.4.1+, and v4.8.6 for the legacy mode) and django-lasuite 0.1.0;
 see shared/reference/lasuite-docs.md. What it does, like Docs:
 
-* **Routes**: ``GET /api/v1.0/config/``; ``/api/v1.0/documents/…`` (session-less here: every
-  request is anonymous, and bearer tokens are ignored, hence 401 on anything not public);
+* **Routes**: ``GET /api/v1.0/config/``; ``/api/v1.0/documents/…`` and ``/api/v1.0/users/me/``
+  (Docs' ``SessionAuthentication``: the ``docs_sessionid`` of a browser that signed in — ``login``
+  — else anonymous; bearer tokens are ignored, hence 401 on anything not public);
   ``POST /api/v1.0/documents/create-for-owner/`` (server-to-server token only);
   ``/external_api/v1.0/documents/…`` and ``users/me/`` (OIDC resource server). Document routes:
   list/create, retrieve/update/partial_update/destroy, ``children/`` (GET list, POST create with
@@ -54,7 +55,16 @@ see shared/reference/lasuite-docs.md. What it does, like Docs:
   wrote without websocket in the last ``no_websocket_timeout`` seconds. Sessions: a
   ``docs_sessionid`` cookie is handed out to every request that has none (ForceSessionMiddleware).
 
-Not emulated: browser login (sessions are anonymous), teams, invitations' acceptance, versions
+* **Sessions and CSRF** (reference §3.1; DRF ``SessionAuthentication.enforce_csrf`` → Django's
+  ``CsrfViewMiddleware``): an unsafe method of a signed-in session needs an ``Origin`` equal to the
+  request's own host or in ``trusted_origins``, the ``csrftoken`` cookie and an equal
+  ``X-CSRFToken`` header, else 403 ``{"detail": "CSRF Failed: <Django's reason>"}``. ``users/me``
+  on ``/api`` answers 401 to an anonymous session (``UserViewSet.get_me``: ``IsAuthenticated``),
+  else ``UserSerializer``'s fields (``id``, ``email``, ``full_name``, ``short_name``,
+  ``language``, ``is_first_connection``). The AI abilities (``ai_transform``, ``ai_translate``,
+  ``ai_proxy``) follow ``AI_ALLOW_REACH_FROM`` (``ai_allow_reach_from``), §2.4.
+
+Not emulated: the OIDC login flow itself (``login`` stands for its end), teams, invitations' acceptance, versions
 endpoints, formatted content, the legacy (4.x) formatted ``content/`` GET (404 here).
 
 Use::
@@ -64,6 +74,7 @@ Use::
         source = docs.add_document("Minutes", owner=alice, content=b64)
         docs.grant(source, bob, "reader"); docs.set_link(source, "authenticated", "reader")
         token = docs.token_for(alice)                       # introspects active, audience suite-ai
+        cookies = docs.login(alice)                         # {"docs_sessionid", "csrftoken"}
         docs.url, docs.oidc.issuer
         docs.fail_next(r"/children/$", kind="status_after", status=500)   # see fail_next
         docs.connect(source)                                # someone is in the room
