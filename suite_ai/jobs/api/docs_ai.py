@@ -47,6 +47,7 @@ from suite_ai.accounts.docs_session import DocsError, DocsNotFound, DocsUnauthor
 from suite_ai.accounts.models import User
 from suite_ai.api_errors import APIError
 from suite_ai.jobs import failures, quotas, services, streams
+from suite_ai.jobs.api.views import check_quotas
 from suite_ai.jobs.models import Job, JobEvent, JobStatus
 from suite_ai.jobs.throttling import hit
 from suite_ai.languages import language_for
@@ -203,8 +204,6 @@ def admit(  # noqa: PLR0917 (the request's parts, from ASGI or WSGI)
     if throttled is not None:
         return throttled
     if quotas.enabled():
-        from suite_ai.jobs.api.views import check_quotas
-
         try:
             check_quotas(user, document_id, prepared.input_tokens, None)
         except APIError as error:
