@@ -1,7 +1,9 @@
 """ASGI entry point.
 
 The event stream (GET ``…/jobs/{id}/events/``) is a plain ASGI endpoint (``suite_ai.jobs.api.events``):
-an open stream costs a coroutine, not a thread. The rest of the API is synchronous Django: it is
+an open stream costs a coroutine, not a thread. So are Docs' own AI paths (POST
+``…/documents/{id}/ai-transform/`` and ``ai-translate/``, ``suite_ai.jobs.api.docs_ai``), which
+wait for their job. The rest of the API is synchronous Django: it is
 served through the WSGI application on a fixed pool of reused threads (``suite_ai.wsgi_bridge``).
 The model endpoint (``/v1/…``, ``suite_ai.model_endpoint``) is plain ASGI too: a call waiting for
 its model holds no thread.
@@ -25,8 +27,9 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from suite_ai.accounts import docs_session  # noqa: E402
 from suite_ai.jobs import streams  # noqa: E402
-from suite_ai.jobs.api import events  # noqa: E402
+from suite_ai.jobs.api import docs_ai, events  # noqa: E402
 from suite_ai.model_endpoint import endpoint as model_endpoint  # noqa: E402
 from suite_ai.model_endpoint import upstream as model_upstream  # noqa: E402
 from suite_ai.runtime import settle_garbage_collector  # noqa: E402
@@ -56,5 +59,12 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await events.stream(scope, receive, send)  # other methods (a CORS preflight): Django's
     elif scope["type"] == "http" and model_endpoint.matches(scope["path"]):
         await model_endpoint.handle(scope, receive, send)
+    elif (
+        scope["type"] == "http"
+        and scope["method"] == "POST"
+        and docs_session.enabled()
+        and docs_ai.PATH.match(scope["path"])
+    ):
+        await docs_ai.serve(scope, receive, send)  # waits for its job as a coroutine, not a thread
     else:
         await django_wsgi(scope, receive, send)

@@ -686,6 +686,33 @@ DOCS_PUBLIC_URL = env_url("DOCS_PUBLIC_URL")
 # (a root document owned by the user, with DOCS_SERVER_TO_SERVER_TOKEN).
 SUITE_AI_NOTE_MODE = env_choice("SUITE_AI_NOTE_MODE", ("child", "child_upload", "owner_root"), "child")
 SUITE_AI_SERVICE_TOKENS = env_list("SUITE_AI_SERVICE_TOKENS")
+# Docs' browser session as a credential (suite_ai/accounts/docs_session.py): on whenever
+# DOCS_BASE_URL is set, unless turned off here.
+SUITE_AI_DOCS_SESSION_AUTH = env_bool("SUITE_AI_DOCS_SESSION_AUTH", True)
+DOCS_SESSION_COOKIE_NAME = env("DOCS_SESSION_COOKIE_NAME", "docs_sessionid")
+# How long Docs' answers about a session (users/me, a document's abilities) are reused.
+SUITE_AI_DOCS_SESSION_CACHE = env_seconds("SUITE_AI_DOCS_SESSION_CACHE", 30.0)
+# Docs' own AI paths (ai-transform, ai-translate): requests per minute, hour and day, per user and
+# per document. The defaults are Docs' (AIUserRateThrottle, AIDocumentRateThrottle).
+_DOCS_AI_PERIODS = ("minute", "hour", "day")
+SUITE_AI_DOCS_AI_USER_RATES = {
+    "minute": 3,
+    "hour": 50,
+    "day": 200,
+    **env_pairs(
+        "SUITE_AI_DOCS_AI_USER_RATES", positive_int, "period=count pairs, e.g. minute=3", keys=_DOCS_AI_PERIODS
+    ),
+}
+SUITE_AI_DOCS_AI_DOCUMENT_RATES = {
+    "minute": 5,
+    "hour": 100,
+    "day": 500,
+    **env_pairs(
+        "SUITE_AI_DOCS_AI_DOCUMENT_RATES", positive_int, "period=count pairs, e.g. minute=5", keys=_DOCS_AI_PERIODS
+    ),
+}
+# How long a request on those paths waits for its job before answering 504 (the job is cancelled).
+SUITE_AI_DOCS_AI_WAIT = env_seconds("SUITE_AI_DOCS_AI_WAIT", 120.0)
 
 # --- OIDC resource server (django-lasuite; same names as in Docs) ---------------------------------
 OIDC_OP_URL = env_url("OIDC_OP_URL")
@@ -715,6 +742,9 @@ if SUITE_AI_SERVICE_TOKENS:
     AUTHENTICATION_CLASSES.append("suite_ai.accounts.oidc.ServiceTokenAuthentication")
 if OIDC_RESOURCE_SERVER_ENABLED:
     AUTHENTICATION_CLASSES.append("suite_ai.accounts.oidc.OIDCResourceServerAuthentication")
+if DOCS_BASE_URL and SUITE_AI_DOCS_SESSION_AUTH:
+    # Last: only a request without an Authorization header, carrying Docs' session cookie.
+    AUTHENTICATION_CLASSES.append("suite_ai.accounts.docs_session.DocsSessionAuthentication")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": AUTHENTICATION_CLASSES,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -11,10 +11,14 @@ from dataclasses import asdict, dataclass
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
+DOCS_SESSION = "docs_session"
+
 
 @dataclass(frozen=True)
 class Credentials:
-    kind: str  # "oidc": the user's access token, forwarded to Docs' external API
+    # "oidc": the user's access token, forwarded to Docs' external API; "docs_session": the user's
+    # Docs session cookie, forwarded to Docs' /api/v1.0/ (suite_ai.accounts.docs_session)
+    kind: str
     token: str
 
     def __repr__(self) -> str:  # never print a token, even in a traceback

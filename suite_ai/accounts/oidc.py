@@ -67,6 +67,8 @@ def upsert_user(sub: str, email: str = "", name: str = "") -> User:
     # A display name is only shown: cut rather than refuse the call.
     name = "".join(char for char in name if ord(char) >= 32 and ord(char) != 127)
     name = name[: User._meta.get_field("name").max_length or 255]
+    if email and not User.objects.filter(sub=sub).exists():
+        _adopt_session_user(sub, email)
     user, created = User.objects.get_or_create(sub=sub, defaults={"email": email, "name": name})
     ensure_active(user)
     if not created and ((email and user.email != email) or (name and user.name != name)):
@@ -74,6 +76,19 @@ def upsert_user(sub: str, email: str = "", name: str = "") -> User:
         user.name = name or user.name
         user.save(update_fields=["email", "name"])
     return user
+
+
+SESSION_SUB_PREFIX = "docs:"  # suite_ai.accounts.docs_session: users first seen through a Docs session
+
+
+def _adopt_session_user(sub: str, email: str) -> None:
+    """A person first seen through Docs' session (``docs:<Docs id>``) now comes with a token: that
+    user becomes theirs, matched by e-mail as Docs matches its users (see accounts.docs_session)."""
+    session_user = (
+        User.objects.filter(sub__startswith=SESSION_SUB_PREFIX, email__iexact=email).order_by("created_at").first()
+    )
+    if session_user is not None:
+        User.objects.filter(pk=session_user.pk, sub=session_user.sub).update(sub=sub)
 
 
 class UserCreatingResourceServerBackend(ResourceServerBackend):

@@ -1,7 +1,7 @@
 """La Suite Docs REST client: version detection, content read/write, exactly-once child notes,
 create-for-owner. Plain Python (httpx), no Django. Contracts: shared/reference/lasuite-docs.md."""
 
-from suite_ai.lasuite_docs.auth import Anonymous, ServerToServerToken, UserToken
+from suite_ai.lasuite_docs.auth import Anonymous, DocsSession, ServerToServerToken, UserToken
 from suite_ai.lasuite_docs.client import CONFIG_CACHE, DocsClient, DocsContent, DocsDocument, RetryPolicy
 from suite_ai.lasuite_docs.errors import (
     DocsBadRequest,
@@ -55,6 +55,7 @@ __all__ = [
     "DocsNoteOutcomeUnknown",
     "DocsOutcomeUnknown",
     "DocsRateLimited",
+    "DocsSession",
     "DocsUnauthorized",
     "DocsUnavailable",
     "NoteMode",

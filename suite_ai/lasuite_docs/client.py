@@ -36,7 +36,15 @@ from typing import Any
 
 import httpx
 
-from suite_ai.lasuite_docs.auth import API_ROOT, Anonymous, AuthStrategy, ServerToServerToken, UserToken
+from suite_ai.lasuite_docs.auth import (
+    API_ROOT,
+    Anonymous,
+    AuthStrategy,
+    DocsSession,
+    ServerToServerToken,
+    UserAuth,
+    UserToken,
+)
 from suite_ai.lasuite_docs.errors import (
     DocsBadRequest,
     DocsBadResponse,
@@ -228,13 +236,15 @@ class DocsClient:
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str = True,
         public_url: str | None = None,
+        session: DocsSession | None = None,
     ) -> None:
         if not base_url:
             raise DocsNotConfigured("No Docs instance is configured (DOCS_BASE_URL is empty).")
         self.base_url = base_url.rstrip("/")
         # Where people open Docs, when it differs from where this service reaches it (compose).
         self.public_url = (public_url or base_url).rstrip("/")
-        self._user = UserToken(user_token) if user_token else None
+        # The user's own credentials: an OIDC token (external API) or a Docs session (/api/v1.0/).
+        self._user: UserAuth | None = session or (UserToken(user_token) if user_token else None)
         self._server = ServerToServerToken(server_token) if server_token else None
         self.retry = retry or RetryPolicy()
         self._forced_api = None if content_api == "auto" else ContentApi(content_api)
@@ -269,9 +279,9 @@ class DocsClient:
         """The document's page in Docs' frontend (``public_url``, by default ``base_url``)."""
         return f"{self.public_url}/docs/{document_id}/"
 
-    def _user_auth(self) -> UserToken:
+    def _user_auth(self) -> UserAuth:
         if self._user is None:
-            raise DocsNotConfigured("This call acts as the user on Docs and needs their access token.")
+            raise DocsNotConfigured("This call acts as the user on Docs and needs their access token or session.")
         return self._user
 
     def _server_auth(self) -> ServerToServerToken:
@@ -330,6 +340,16 @@ class DocsClient:
         document = DocsDocument.from_payload(self._json(response))
         self._note_document_shape(document)
         return document
+
+    def get_me(self) -> dict[str, Any]:
+        """The user the credentials belong to (``GET users/me/``: Docs' own ``id``, ``email``,
+        ``full_name``, ``short_name``, ``language``; ``UserSerializer`` in Docs' serializers.py)."""
+        auth = self._user_auth()
+        response = self._request("GET", f"{auth.api_root}users/me/", auth=auth, idempotent=True)
+        payload = self._json(response)
+        if not isinstance(payload, dict) or not payload.get("id"):
+            raise DocsBadResponse("Docs' users/me/ answer has no user id.", status=response.status_code)
+        return payload
 
     @property
     def acts_as_user(self) -> bool:

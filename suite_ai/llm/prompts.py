@@ -162,6 +162,28 @@ PROMPTS: Mapping[str, ActionPrompt] = MappingProxyType({
             "en": "Expand the text: make the ideas explicit and structured, without inventing facts.",
         },
     ),
+    # Docs' own legacy actions (AI_ACTIONS in Docs' core/services/ai_services/legacy.py), for its
+    # ai-transform path.
+    "beautify": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": (
+                "Améliore la mise en forme du texte pour le rendre plus lisible (titres, listes, gras), "
+                "sans changer les mots ni le sens."
+            ),
+            "en": (
+                "Improve the formatting of the text for readability (headings, lists, bold), without "
+                "changing its words or its meaning."
+            ),
+        },
+    ),
+    "emojify": ActionPrompt(
+        TaskKind.TRANSFORM,
+        task={
+            "fr": "Ajoute des émojis pertinents aux passages importants du texte, sans changer les mots ni le sens.",
+            "en": "Add relevant emojis to the important parts of the text, without changing its words or meaning.",
+        },
+    ),
     "translate": ActionPrompt(
         TaskKind.TRANSFORM,
         task={

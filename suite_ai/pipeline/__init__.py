@@ -4,6 +4,7 @@ Knows nothing of HTTP requests; the job engine (``suite_ai.jobs``) calls ``prepa
 submission and ``execute`` in the worker, through the ``JobContext`` protocol.
 """
 
+from suite_ai.pipeline import docs_legacy
 from suite_ai.pipeline.actions import ACTIONS, catalogue
 from suite_ai.pipeline.context import (
     ActionOutcome,
@@ -31,6 +32,7 @@ __all__ = [
     "JobFailure",
     "PreparedAction",
     "catalogue",
+    "docs_legacy",
     "execute",
     "prepare",
     "share_worker_threads",

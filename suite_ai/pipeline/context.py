@@ -17,6 +17,7 @@ class CallerKind(StrEnum):
     DOCS_USER = "docs_user"  # an OIDC access token Docs also accepts: Docs checks the user's rights
     SERVICE = "service"  # the Docs backend, on behalf of a user it vouches for; it sends the content
     LOCAL = "local"  # a local development token: no identity Docs knows
+    DOCS_SESSION = "docs_session"  # Docs' browser session cookie: Docs checks the rights on /api/v1.0/
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Caller:
     """Who submits, as the pipeline needs to know it; built by the API from its authentication."""
 
     kind: CallerKind
-    token: str = field(default="", repr=False)  # the user's access token, for DOCS_USER
+    token: str = field(default="", repr=False)  # the access token (DOCS_USER) or session (DOCS_SESSION)
 
 
 class ActionRequestError(Exception):

@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from suite_ai.accounts.credentials import Credentials, encrypt_credentials
+from suite_ai.accounts import docs_session
+from suite_ai.accounts.credentials import DOCS_SESSION, Credentials, encrypt_credentials
 from suite_ai.lasuite_docs import DocsClient, DocsError, DocsUnavailable, NoteMode, RetryPolicy
 from suite_ai.pipeline.actions import Action
 from suite_ai.pipeline.blocks import source_from_update
@@ -55,9 +56,15 @@ def user_token(context: JobContext) -> str | None:
     return credentials.token if credentials is not None and credentials.kind == "oidc" else None
 
 
+def user_session(context: JobContext) -> str | None:
+    """The user's Docs session, when the job acts on Docs' /api/v1.0/ as the user."""
+    credentials = context.credentials
+    return credentials.token if credentials is not None and credentials.kind == DOCS_SESSION else None
+
+
 def note_mode(context: JobContext) -> NoteMode:
-    """The configured mode; without the user's token, create-for-owner is Docs' only write."""
-    if user_token(context) is None:
+    """The configured mode; without the user's token or session, create-for-owner is Docs' only write."""
+    if user_token(context) is None and user_session(context) is None:
         return NoteMode.OWNER_ROOT
     return NoteMode(str(settings.SUITE_AI_NOTE_MODE))
 
@@ -82,6 +89,11 @@ def authorize_submission(*, user: Any, document_id: uuid.UUID, action: Action, h
         return ""
     if caller.kind is CallerKind.DOCS_USER:
         return _authorize_with_user_token(caller.token, document_id, action)
+    if caller.kind is CallerKind.DOCS_SESSION:
+        credentials = _authorize_with_session(caller.token, document_id, action)
+        # The session is kept (encrypted) only by a job that must use it: the text was sent and
+        # no note is written, so the worker never calls Docs.
+        return credentials if action.writes_note or not has_input else ""
     needs_docs = action.writes_note or not has_input
     if not needs_docs:
         return ""
@@ -107,13 +119,25 @@ def authorize_submission(*, user: Any, document_id: uuid.UUID, action: Action, h
     )
 
 
+def _authorize_with_session(session: str, document_id: uuid.UUID, action: Action) -> str:
+    """As with a token, through Docs' /api/v1.0/ with the session (cached a few seconds)."""
+    return _authorize_as_user(Credentials(DOCS_SESSION, session), document_id, action)
+
+
 def _authorize_with_user_token(token: str, document_id: uuid.UUID, action: Action) -> str:
+    return _authorize_as_user(Credentials("oidc", token), document_id, action)
+
+
+def _authorize_as_user(credentials: Credentials, document_id: uuid.UUID, action: Action) -> str:
     try:
-        with docs_client(token, timeout=SUBMISSION_TIMEOUT, retry=SUBMISSION_RETRY) as client:
-            document = client.get_document(document_id)
+        if credentials.kind == DOCS_SESSION:
+            document = docs_session.document(credentials.token, document_id)
+        else:
+            with docs_client(credentials.token, timeout=SUBMISSION_TIMEOUT, retry=SUBMISSION_RETRY) as client:
+                document = client.get_document(document_id)
     except DocsUnavailable:
         # Docs is down: the job is accepted and the worker checks the rights before any work.
-        return encrypt_credentials(Credentials("oidc", token))
+        return encrypt_credentials(credentials)
     except DocsError as error:
         extra: dict[str, Any] = {"detail": error.message}
         if error.retry_after is not None:
@@ -129,7 +153,7 @@ def _authorize_with_user_token(token: str, document_id: uuid.UUID, action: Actio
             _("You cannot create documents under this one in Docs: a note needs editor rights on it."),
             403,
         )
-    return encrypt_credentials(Credentials("oidc", token))
+    return encrypt_credentials(credentials)
 
 
 def _docs_refusal(error: DocsError, retry_after: int | None) -> str:
@@ -154,6 +178,9 @@ def _docs_refusal(error: DocsError, retry_after: int | None) -> str:
 
 
 def job_docs_client(context: JobContext) -> DocsClient:
+    session = user_session(context)
+    if session is not None:
+        return docs_session.session_client(session)
     return docs_client(user_token(context))
 
 

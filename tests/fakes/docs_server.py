@@ -3,8 +3,9 @@
 Read from suitenumerique/docs (5.4.1+, and v4.8.6 for the legacy mode) and django-lasuite 0.1.0;
 see shared/reference/lasuite-docs.md. What it does, like Docs:
 
-* **Routes**: ``GET /api/v1.0/config/``; ``/api/v1.0/documents/…`` (session-less here: every
-  request is anonymous, and bearer tokens are ignored, hence 401 on anything not public);
+* **Routes**: ``GET /api/v1.0/config/``; ``/api/v1.0/documents/…`` and ``/api/v1.0/users/me/``
+  (Docs' ``SessionAuthentication``: the ``docs_sessionid`` of a browser that signed in — ``login``
+  — else anonymous; bearer tokens are ignored, hence 401 on anything not public);
   ``POST /api/v1.0/documents/create-for-owner/`` (server-to-server token only);
   ``/external_api/v1.0/documents/…`` and ``users/me/`` (OIDC resource server). Document routes:
   list/create, retrieve/update/partial_update/destroy, ``children/`` (GET list, POST create with
@@ -54,7 +55,16 @@ see shared/reference/lasuite-docs.md. What it does, like Docs:
   wrote without websocket in the last ``no_websocket_timeout`` seconds. Sessions: a
   ``docs_sessionid`` cookie is handed out to every request that has none (ForceSessionMiddleware).
 
-Not emulated: browser login (sessions are anonymous), teams, invitations' acceptance, versions
+* **Sessions and CSRF** (reference §3.1; DRF ``SessionAuthentication.enforce_csrf`` → Django's
+  ``CsrfViewMiddleware``): an unsafe method of a signed-in session needs an ``Origin`` equal to the
+  request's own host or in ``trusted_origins``, the ``csrftoken`` cookie and an equal
+  ``X-CSRFToken`` header, else 403 ``{"detail": "CSRF Failed: <Django's reason>"}``. ``users/me``
+  on ``/api`` answers 401 to an anonymous session (``UserViewSet.get_me``: ``IsAuthenticated``),
+  else ``UserSerializer``'s fields (``id``, ``email``, ``full_name``, ``short_name``,
+  ``language``, ``is_first_connection``). The AI abilities (``ai_transform``, ``ai_translate``,
+  ``ai_proxy``) follow ``AI_ALLOW_REACH_FROM`` (``ai_allow_reach_from``), §2.4.
+
+Not emulated: the OIDC login flow itself (``login`` stands for its end), teams, invitations' acceptance, versions
 endpoints, formatted content, the legacy (4.x) formatted ``content/`` GET (404 here).
 
 Use::
@@ -64,6 +74,7 @@ Use::
         source = docs.add_document("Minutes", owner=alice, content=b64)
         docs.grant(source, bob, "reader"); docs.set_link(source, "authenticated", "reader")
         token = docs.token_for(alice)                       # introspects active, audience suite-ai
+        cookies = docs.login(alice)                         # {"docs_sessionid", "csrftoken"}
         docs.url, docs.oidc.issuer
         docs.fail_next(r"/children/$", kind="status_after", status=500)   # see fail_next
         docs.connect(source)                                # someone is in the room
@@ -474,6 +485,8 @@ class FakeDocsServer(LoopbackServer):
         self.rooms: dict[str, list[Connection]] = {}
         self._faults: list[Fault] = []
         self._sessions: set[str] = set()
+        self._logins: dict[str, str] = {}  # session key → user id: sessions a browser signed in with
+        self.trusted_origins: list[str] = []  # CSRF_TRUSTED_ORIGINS; the request's own host is trusted too
         self._no_websocket: dict[str, tuple[str, float]] = {}
         self._throttle: dict[tuple[str, str], deque[float]] = {}
         self._root_count = 0
@@ -525,6 +538,19 @@ class FakeDocsServer(LoopbackServer):
         with self._lock:
             self.users[user.id] = user
         return user
+
+    def login(self, user: FakeUser) -> dict[str, str]:
+        """A browser session signed in as ``user`` (the OIDC login flow's end): the cookies a
+        browser then holds, ``docs_sessionid`` and ``csrftoken`` (Django's 32-character secret)."""
+        session_key = secrets.token_hex(16)
+        with self._lock:
+            self._sessions.add(session_key)
+            self._logins[session_key] = user.id
+        return {"docs_sessionid": session_key, "csrftoken": secrets.token_hex(16)}
+
+    def logout(self, session_key: str) -> None:
+        with self._lock:
+            self._logins.pop(session_key, None)
 
     def token_for(self, user: FakeUser, *, client_id: str = "suite-ai", **kwargs: Any) -> str:
         """An access token for ``user`` from the fake provider (issued to ``client_id``)."""
@@ -948,8 +974,21 @@ class FakeDocsServer(LoopbackServer):
     # -- authentication, permission, throttle -----------------------------------------------
 
     def _authenticate(self, call: _Call) -> None:
-        """``/api``: anonymous (no login here, bearer tokens ignored). ``/external_api``:
-        django-lasuite's ``ResourceServerAuthentication``."""
+        """``/api``: the session's user (``core.authentication.backends.SessionAuthentication``,
+        DRF's, bearer tokens ignored), with DRF's ``enforce_csrf`` on unsafe methods of a signed-in
+        session (reference §3.1). ``/external_api``: django-lasuite's ``ResourceServerAuthentication``."""
+        if call.api == "api":
+            with self._lock:
+                user_id = self._logins.get(call.session_key)
+                user = self.users.get(user_id) if user_id else None
+            if user is None or not user.is_active:
+                return
+            call.user = user
+            if call.request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                reason = self._csrf_failure(call.request)
+                if reason:
+                    raise _detail(403, f"CSRF Failed: {reason}")
+            return
         if call.api != "external":
             return
         header = call.request.header("Authorization")
@@ -997,6 +1036,26 @@ class FakeDocsServer(LoopbackServer):
             raise _detail(401, "User inactive or deleted.")
         call.user = user
         call.audience = str(info["client_id"])
+
+    def _csrf_failure(self, request: HttpRequest) -> str | None:
+        """Django's ``CsrfViewMiddleware.process_view`` reasons, in its order: the origin (the
+        ``Origin`` header, else — on HTTPS only — the ``Referer``), then the ``csrftoken`` cookie
+        and the ``X-CSRFToken`` header, compared unmasked (the frontend sends the cookie as is)."""
+        origin = request.header("Origin")
+        host = request.header("Host")
+        if origin and origin not in [f"http://{host}", *self.trusted_origins]:
+            return f"Origin checking failed - {origin} does not match any trusted origins."
+        cookie = request.cookies().get("csrftoken", "")
+        if not cookie:
+            return "CSRF cookie not set."
+        sent = request.header("X-CSRFToken")
+        if not sent:
+            return "CSRF token missing."
+        if len(sent) not in (32, 64) or not sent.isalnum():
+            return "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."
+        if sent != cookie:
+            return "CSRF token from the 'X-Csrftoken' HTTP header incorrect."
+        return None
 
     def _deny(self, call: _Call) -> _Reply:
         if call.user is None:
@@ -1086,10 +1145,10 @@ class FakeDocsServer(LoopbackServer):
         return HttpResponse.json(200, data)
 
     def _users_me(self, call: _Call) -> HttpResponse:
-        if call.api != "external":
-            raise _detail(401, MSG_NOT_AUTHENTICATED)
         call.action = "get_me"
         self._authenticate(call)
+        if call.api != "external" and call.user is None:
+            raise _detail(401, MSG_NOT_AUTHENTICATED)  # UserViewSet.get_me: IsAuthenticated
         self._check_permission(call, "users")
         assert call.user is not None
         user = call.user
@@ -1101,6 +1160,7 @@ class FakeDocsServer(LoopbackServer):
                 "full_name": user.name,
                 "short_name": user.name.split(" ")[0],
                 "language": user.language,
+                "is_first_connection": False,
             },
         )
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from suite_ai import pipeline
+from suite_ai.accounts.docs_session import SessionCall
 from suite_ai.accounts.models import User
 from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
 from suite_ai.api_errors import APIError, body_too_large
@@ -62,6 +63,8 @@ def pipeline_caller(request: Request) -> pipeline.Caller:
         return pipeline.Caller(pipeline.CallerKind.DOCS_USER, auth.token)
     if isinstance(auth, ServiceCall):
         return pipeline.Caller(pipeline.CallerKind.SERVICE)
+    if isinstance(auth, SessionCall):
+        return pipeline.Caller(pipeline.CallerKind.DOCS_SESSION, auth.session)
     return pipeline.Caller(pipeline.CallerKind.LOCAL)
 
 
