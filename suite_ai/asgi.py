@@ -23,6 +23,7 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from suite_ai.docs_ai_proxy import endpoint as docs_ai_proxy  # noqa: E402
 from suite_ai.jobs import streams  # noqa: E402
 from suite_ai.jobs.api import events  # noqa: E402
 from suite_ai.runtime import settle_garbage_collector  # noqa: E402
@@ -49,5 +50,7 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 return
     if scope["type"] == "http" and scope["method"] == "GET" and events.PATH.match(scope["path"]):
         await events.stream(scope, receive, send)  # other methods (a CORS preflight): Django's
+    elif scope["type"] == "http" and scope["method"] == "POST" and docs_ai_proxy.PATH.match(scope["path"]):
+        await docs_ai_proxy.serve(scope, receive, send)  # Docs' ai-proxy: a stream held by no thread
     else:
         await django_wsgi(scope, receive, send)

@@ -38,6 +38,15 @@ Scripted behaviour for some requests (first match wins: marker rules, then the F
     model.when("MARKER", Behaviour(kind="status", status=503), times=2)  # requests whose last user
                                            # message contains MARKER (times=None: every time)
     model.fail_after(5, status=503)        # answer 5 more normally, then fail every request
+    model.when("MARKER", Behaviour(tool_call=("applyDocumentOperations", '{"operations": []}')))
+                                           # a tool call instead of text (below)
+
+Tool calls, as Mistral streams them (Mistral's OpenAPI: ``DeltaMessage.tool_calls`` is a list of
+``ToolCall``, ``finish_reason`` one of stop, length, error, ``tool_calls``; the ``mistralai``
+SDK's ``models.ToolCall``: ``id``, ``type: "function"``, ``function: {name, arguments}``,
+``index``): the whole call comes in one delta, ``arguments`` a JSON string, then a final chunk
+with ``finish_reason: "tool_calls"`` and ``usage``. A JSON answer carries the same list in
+``message.tool_calls``. The request's ``tools`` are recorded in ``model.requests`` like the rest.
 
 Inline markers in the last user message work without any set-up:
 ``[[reply:text]]`` (exact reply), ``[[fail:429]]`` / ``[[fail:cut]]`` / ``[[fail:<kind>]]``,
@@ -117,6 +126,7 @@ class Behaviour:
     latency: float | None = None
     chunk_delay: float | None = None
     chunks: int | None = None
+    tool_call: tuple[str, str] | None = None  # (function name, arguments as JSON text)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -491,6 +501,8 @@ class FakeMistralServer:
                 request.transport.close()
             return partial
 
+        if behaviour.tool_call is not None:
+            return await self._tool_call(request, body, behaviour.tool_call)
         reply = behaviour.reply or self.reply or reply_for(text)
         prompt_text = "".join(str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict))
         usage = {"prompt_tokens": approximate_tokens(prompt_text), "completion_tokens": approximate_tokens(reply)}
@@ -548,6 +560,38 @@ class FakeMistralServer:
             if chunk_delay:
                 await asyncio.sleep(self._delay(chunk_delay))
         await send({"content": ""}, finish="stop", with_usage=self.stream_usage)
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    async def _tool_call(self, request: web.Request, body: dict[str, Any], call: tuple[str, str]) -> web.StreamResponse:
+        name, arguments = call
+        # Mistral's tool call ids are 9 alphanumeric characters.
+        tool_call = {"id": "call00001", "type": "function", "function": {"name": name, "arguments": arguments}}
+        prompt_text = json.dumps(body.get("messages") or [], ensure_ascii=False)
+        usage = {"prompt_tokens": approximate_tokens(prompt_text), "completion_tokens": approximate_tokens(arguments)}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        head = {"id": f"cmpl-{id(request):x}", "created": int(time.time()), "model": body.get("model", "")}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": "", "tool_calls": [tool_call]}
+            choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
+            return web.json_response({**head, "object": "chat.completion", "choices": [choice], "usage": usage})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        deltas: list[tuple[dict[str, Any], str | None]] = [
+            ({"role": "assistant", "content": ""}, None),
+            ({"content": "", "tool_calls": [{**tool_call, "index": 0}]}, None),
+            ({"content": ""}, "tool_calls"),
+        ]
+        for delta, finish in deltas:
+            chunk: dict[str, Any] = {
+                **head,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            if finish is not None:
+                chunk["usage"] = usage
+            await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response

@@ -1,0 +1,138 @@
+"""Who may open an ai-proxy stream on a document, and how often: synchronous checks, run on a
+thread of the endpoint's pool (they read the database, Redis and Docs).
+
+``authorize_docs_ai`` is the one door: today it takes the API's bearer credentials and asks Docs
+for the document's ``abilities`` with the user's OIDC token (Docs' external API); the Docs-session
+authentication (Docs' ``docs_sessionid`` cookie, checked against Docs' ``users/me`` and the
+document's ``abilities``, CSRF as Docs) plugs in here, behind the same signature.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from suite_ai.accounts.models import User
+from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
+from suite_ai.api_errors import APIError
+from suite_ai.jobs import throttling
+from suite_ai.jobs.api.views import check_quotas
+from suite_ai.lasuite_docs import DocsError, DocsUnavailable
+from suite_ai.pipeline.documents import SUBMISSION_RETRY, SUBMISSION_STATUS, SUBMISSION_TIMEOUT, docs_client
+
+
+class CallerKind(StrEnum):
+    DOCS_USER = "docs_user"  # Docs checked the ability for this user
+    SERVICE = "service"  # the Docs backend, which vouches for the user (service token)
+    LOCAL = "local"  # a local token, accepted only while no Docs is configured to ask
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    kind: CallerKind
+
+
+def _authenticate(request: HttpRequest) -> tuple[User, Any]:
+    drf_request = Request(request)
+    for authenticator_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        found = authenticator_class().authenticate(drf_request)  # type: ignore[operator]
+        if found is not None:
+            return found
+    raise APIError("not_authenticated", str(exceptions.NotAuthenticated.default_detail), status.HTTP_401_UNAUTHORIZED)
+
+
+def _docs_refusal(error: DocsError) -> APIError:
+    if isinstance(error, DocsUnavailable):
+        return APIError(
+            "docs_unavailable",
+            _("Docs cannot be reached to check your rights on this document; try again shortly."),
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    extra: dict[str, Any] = {"detail": error.message}
+    if error.retry_after is not None:
+        extra["retry_after"] = max(1, round(error.retry_after))
+    messages = {
+        "docs_unauthorized": _("Docs refused your access token: sign in again to get a fresh one."),
+        "docs_forbidden": _("Docs does not let you do this with this document."),
+        "docs_not_found": _("Docs has no such document."),
+        "docs_rate_limited": _("Docs is throttling these requests; try again shortly."),
+    }
+    message = messages.get(error.code) or _("Docs refused the request.")
+    return APIError(error.code, message, SUBMISSION_STATUS.get(error.code, 400), **extra)
+
+
+def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str = "ai_proxy") -> Caller:
+    """The caller, if Docs gives them ``ability`` on the document; else an ``APIError`` (401 no or
+    bad credentials, 403 ``docs_forbidden`` without the ability, Docs' own refusals)."""
+    try:
+        user, auth = _authenticate(request)
+    except APIError:
+        raise
+    except exceptions.APIException as error:
+        # An AuthError carries its own code and status (a deactivated account: 403 account_disabled).
+        code = getattr(error, "stable_code", "authentication_failed")
+        raise APIError(code, str(error.detail), error.status_code, **getattr(error, "extra", {})) from None
+    if isinstance(auth, ServiceCall):
+        return Caller(user, CallerKind.SERVICE)
+    if not settings.DOCS_BASE_URL:
+        # No Docs to ask (development, the playground): as a job whose input is sent, the
+        # credentials alone decide.
+        return Caller(user, CallerKind.DOCS_USER if isinstance(auth, UserAccessToken) else CallerKind.LOCAL)
+    if not isinstance(auth, UserAccessToken):
+        raise APIError(
+            "docs_token_required",
+            _("Docs' AI needs an OIDC access token from La Suite's identity provider: Docs checks your rights."),
+            status.HTTP_401_UNAUTHORIZED,
+        )
+    try:
+        with docs_client(auth.token, timeout=SUBMISSION_TIMEOUT, retry=SUBMISSION_RETRY) as client:
+            document = client.get_document(document_id)
+    except DocsError as error:
+        raise _docs_refusal(error) from None
+    if not document.can(ability):
+        raise APIError(
+            "docs_forbidden", _("Docs does not let you use its AI on this document."), status.HTTP_403_FORBIDDEN
+        )
+    return Caller(user, CallerKind.DOCS_USER)
+
+
+def _rate_hit(scope: str, key: Any, rate: str) -> float | None:
+    """One request counted in the current window; the seconds to wait when it is over the rate."""
+    limit, period = throttling.parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    if throttling.hit(f"suite_ai:throttle:ai_proxy:{scope}:{key}:{period}:{window}", period) <= limit:
+        return None
+    return (window + 1) * period - now
+
+
+def check_limits(caller: Caller, document_id: uuid.UUID, tokens: int) -> None:
+    """The per-user and per-document rates (``throttled``), then the daily token quotas
+    (``quota_exceeded``), as the job API applies them."""
+    for scope, key, rate in (
+        ("user", caller.user.pk, str(settings.SUITE_AI_PROXY_USER_RATE)),
+        ("document", document_id, str(settings.SUITE_AI_PROXY_DOCUMENT_RATE)),
+    ):
+        wait = _rate_hit(scope, key, rate)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise APIError(
+                "throttled",
+                str(exceptions.Throttled(seconds).detail),
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                scope=scope,
+                retry_after=seconds,
+            )
+    check_quotas(caller.user, document_id, tokens, None)

@@ -1,0 +1,289 @@
+"""Docs' ai-proxy served by suite_ai: a real web server (uvicorn, as production runs it), the fake
+Mistral API and the fake Docs over loopback, and requests shaped as BlockNote's AI extension
+sends them through the Vercel AI SDK's ``DefaultChatTransport`` (Docs' ``useAI.tsx``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from suite_ai.accounts.services import create_api_token
+from suite_ai.docs_ai_proxy.blocknote_ai import BLOCKNOTE_TOOL_STRICT_PROMPT
+from suite_ai.jobs.models import ModelCall
+from tests.fakes.docs_server import FakeDocsServer
+from tests.fakes.mistral_server import Behaviour, FakeMistralServer
+from tests.support.processes import start_web
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
+OPERATIONS = {"operations": [{"type": "update", "id": "block-1$", "block": "<p>Bonjour le monde</p>"}]}
+# BlockNote's applyDocumentOperations tool, as its AI extension declares it (abridged schema).
+TOOL_DEFINITIONS = {
+    "applyDocumentOperations": {
+        "description": "Apply operations to the document",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"operations": {"type": "array", "items": {"type": "object"}}},
+            "required": ["operations"],
+        },
+        "outputSchema": {"type": "object"},
+    }
+}
+DOCUMENT_STATE = {
+    "selection": None,
+    "blocks": [{"id": "block-1$", "block": "<p>Hello world</p>"}, {"cursor": True}],
+    "isEmptyDocument": False,
+}
+
+
+def chat_body(text: str, *, tools: bool = False, state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body of ``DefaultChatTransport.sendMessages`` (``ai`` 6): ``id``, ``messages`` (UI
+    messages) and ``trigger``, plus the extension's own ``body`` fields (``toolDefinitions``)."""
+    message: dict[str, Any] = {"id": "msg-1", "role": "user", "parts": [{"type": "text", "text": text}]}
+    if state is not None:
+        message["metadata"] = {"documentState": state}
+    body: dict[str, Any] = {"id": "chat-1", "messages": [message], "trigger": "submit-message"}
+    if tools:
+        body["toolDefinitions"] = TOOL_DEFINITIONS
+    return body
+
+
+def events(stream: str) -> list[dict[str, Any]]:
+    """The UI message stream's chunks (``data: {json}`` lines; ``[DONE]`` ends it)."""
+    chunks = []
+    for line in stream.splitlines():
+        if line.startswith("data: ") and line != "data: [DONE]":
+            chunks.append(json.loads(line.removeprefix("data: ")))
+    return chunks
+
+
+@pytest.fixture
+def proxy(transactional_db, fake_model: FakeMistralServer, tmp_path: Path) -> Iterator[str]:
+    """suite_ai with no Docs configured: a local token is enough (the development mode)."""
+    process, url = start_web(
+        tmp_path,
+        MISTRAL_API_KEY=fake_model.api_key,
+        MISTRAL_SERVER_URL=fake_model.url,
+        SUITE_AI_PROXY_MAX_BODY_BYTES="65536",
+    )
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+def token(transactional_db) -> str:
+    return create_api_token("alice")
+
+
+def post(url: str, document_id: Any, body: Any, token: str | None = None, **headers: str) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(
+        f"{url}/api/v1.0/documents/{document_id}/ai-proxy/",
+        content=content,
+        headers={"Content-Type": "application/json", **headers},
+        timeout=30,
+    )
+
+
+def test_a_chat_streams_the_models_text_as_ui_message_parts(proxy, token, fake_model):
+    document_id = uuid.uuid4()
+    fake_model.configure(reply="Bonjour, voici la réponse.", chunks=3)
+
+    response = post(proxy, document_id, chat_body("Dis bonjour"), token)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.headers["x-vercel-ai-data-stream"] == "v1"
+    assert response.headers["x-accel-buffering"] == "no"
+    chunks = events(response.text)
+    assert chunks[0]["type"] == "start"
+    assert chunks[-1]["type"] == "finish"
+    deltas = [chunk["delta"] for chunk in chunks if chunk["type"] == "text-delta"]
+    assert len(deltas) > 1  # streamed, not one block
+    assert "".join(deltas) == "Bonjour, voici la réponse."
+    assert response.text.rstrip().endswith("data: [DONE]")
+
+    # The tokens the model reported, in the usage ledger, for this user and this document.
+    call = ModelCall.objects.get(document_id=document_id)
+    model_request = fake_model.requests[-1]
+    assert call.job_id is None and call.stage == "ai_proxy" and call.owner.sub == "alice"
+    assert call.prompt_tokens > 0 and call.completion_tokens > 0
+    assert call.model == model_request["body"]["model"] == "mistral-small-latest"
+
+
+def test_tool_definitions_reach_the_model_and_its_call_is_deferred_to_the_client(proxy, token, fake_model):
+    fake_model.when("Corrige", Behaviour(tool_call=("applyDocumentOperations", json.dumps(OPERATIONS))))
+
+    response = post(proxy, uuid.uuid4(), chat_body("Corrige ce texte", tools=True, state=DOCUMENT_STATE), token)
+
+    assert response.status_code == 200, response.text
+    chunks = events(response.text)
+    available = [chunk for chunk in chunks if chunk["type"] == "tool-input-available"]
+    assert len(available) == 1
+    assert available[0]["toolName"] == "applyDocumentOperations"
+    assert available[0]["input"] == OPERATIONS
+    # Deferred: the server runs nothing, no output comes back, the browser applies the operations.
+    assert not [chunk for chunk in chunks if chunk["type"].startswith("tool-output")]
+    assert chunks[-1]["type"] == "finish"
+
+    sent = fake_model.requests[-1]["body"]
+    assert [tool["function"]["name"] for tool in sent["tools"]] == ["applyDocumentOperations"]
+    assert sent["tools"][0]["function"]["parameters"]["required"] == ["operations"]
+    # The server's strict instructions, as Docs adds them when applyDocumentOperations is offered.
+    assert sent["messages"][0]["role"] == "system"
+    assert sent["messages"][0]["content"] == BLOCKNOTE_TOOL_STRICT_PROMPT.strip()
+
+
+def test_the_document_state_is_injected_before_the_users_message(proxy, token, fake_model):
+    response = post(proxy, uuid.uuid4(), chat_body("Résume", state=DOCUMENT_STATE), token)
+    assert response.status_code == 200, response.text
+
+    messages = fake_model.requests[-1]["body"]["messages"]
+    roles = [message["role"] for message in messages]
+    assert roles == ["assistant", "user"]
+    injected = json.dumps(messages[0]["content"], ensure_ascii=False)
+    assert "There is no active selection." in injected
+    assert "Prefer updating existing blocks" in injected
+    assert "<p>Hello world</p>" in injected
+    assert "Résume" in json.dumps(messages[1]["content"], ensure_ascii=False)
+
+
+def test_a_selection_is_described_with_the_selected_blocks(proxy, token, fake_model):
+    state = {
+        "selection": {"from": 1, "to": 12},
+        "selectedBlocks": [{"id": "block-1$", "block": "<p>Hello world</p>"}],
+        "blocks": [{"id": "block-1$", "block": "<p>Hello world</p>"}, {"id": "block-2$", "block": "<p>Fin</p>"}],
+    }
+    response = post(proxy, uuid.uuid4(), chat_body("Traduis", state=state), token)
+    assert response.status_code == 200, response.text
+
+    injected = json.dumps(fake_model.requests[-1]["body"]["messages"][0]["content"], ensure_ascii=False)
+    assert "This is the latest state of the selection" in injected
+    assert "<p>Fin</p>" in injected  # the whole document follows the selection
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"foo": "bar", "trigger": "submit-message"}',  # Docs' own test of this answer
+        b"not json",
+        b'{"id": "c", "trigger": "submit-message", "messages": [{"id": "m", "role": "robot", "parts": []}]}',
+        json.dumps({**chat_body("x"), "toolDefinitions": ["applyDocumentOperations"]}).encode(),
+        json.dumps(chat_body("x", state="the whole document")).encode(),  # type: ignore[arg-type]
+    ],
+    ids=["docs-test", "not-json", "unknown-role", "tools-not-an-object", "state-not-an-object"],
+)
+def test_an_invalid_payload_is_refused_as_docs_does(proxy, token, fake_model, body):
+    before = len(fake_model.requests)
+
+    response = post(proxy, uuid.uuid4(), body, token, **{"Accept-Language": "fr"})
+
+    assert response.status_code == 400
+    error = response.json()
+    assert error["code"] == "invalid_payload"
+    assert error["detail"] == "Invalid submitted payload"  # Docs' own words
+    assert error["message"] == "Contenu de la requête invalide"
+    assert len(fake_model.requests) == before
+    assert not ModelCall.objects.exists()
+
+
+def test_a_body_over_the_limit_is_refused_before_the_model(proxy, token, fake_model):
+    before = len(fake_model.requests)
+    state = {**DOCUMENT_STATE, "blocks": [{"id": f"b{i}$", "block": "<p>" + "x" * 1000 + "</p>"} for i in range(80)]}
+
+    response = post(proxy, uuid.uuid4(), chat_body("Résume", state=state), token)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "input_too_large"
+    assert response.json()["limit_bytes"] == 65536
+    assert len(fake_model.requests) == before
+
+
+def test_credentials_are_required(proxy, fake_model):
+    response = post(proxy, uuid.uuid4(), chat_body("Bonjour"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_user_rate_is_applied(fake_model, token, tmp_path):
+    process, url = start_web(
+        tmp_path,
+        MISTRAL_API_KEY=fake_model.api_key,
+        MISTRAL_SERVER_URL=fake_model.url,
+        SUITE_AI_PROXY_USER_RATE="2/hour",
+    )
+    try:
+        statuses = [post(url, uuid.uuid4(), chat_body("Bonjour"), token).status_code for _ in range(3)]
+        refused = post(url, uuid.uuid4(), chat_body("Bonjour"), token)
+    finally:
+        process.stop()
+    assert statuses == [200, 200, 429]
+    assert refused.json()["code"] == "throttled"
+    assert refused.json()["scope"] == "user"
+    assert int(refused.headers["retry-after"]) > 0
+
+
+# --- With Docs: the ai_proxy ability decides --------------------------------------------------------
+
+
+@pytest.fixture
+def docs() -> Iterator[FakeDocsServer]:
+    with FakeDocsServer() as server:
+        server.oidc.register_client(*SUITE_AI_CLIENT)
+        yield server
+
+
+@pytest.fixture
+def docs_proxy(transactional_db, docs: FakeDocsServer, fake_model: FakeMistralServer, tmp_path: Path) -> Iterator[str]:
+    process, url = start_web(
+        tmp_path,
+        MISTRAL_API_KEY=fake_model.api_key,
+        MISTRAL_SERVER_URL=fake_model.url,
+        DOCS_BASE_URL=docs.url,
+        OIDC_OP_URL=docs.oidc.issuer,
+        OIDC_OP_INTROSPECTION_ENDPOINT=docs.oidc.introspection_endpoint,
+        OIDC_RS_CLIENT_ID=SUITE_AI_CLIENT[0],
+        OIDC_RS_CLIENT_SECRET=SUITE_AI_CLIENT[1],
+        OIDC_RS_ALLOWED_AUDIENCES="suite-ai",
+        OIDC_VERIFY_SSL="false",
+    )
+    yield url
+    process.stop()
+
+
+def test_docs_decides_by_the_ai_proxy_ability(docs, docs_proxy, fake_model):
+    alice = docs.add_user("alice-sub", "alice@example.org", "Alice Martin")
+    bob = docs.add_user("bob-sub", "bob@example.org", "Bob Durand")
+    document = docs.add_document("Compte rendu", owner=alice)
+    docs.grant(document, bob, "reader")
+    # Docs' Document.get_abilities: ai_proxy needs editing rights (AI_ALLOW_REACH_FROM).
+    assert docs.abilities_of(document, alice)["ai_proxy"] is True
+    assert docs.abilities_of(document, bob)["ai_proxy"] is False
+    before = len(fake_model.requests)
+
+    refused = post(docs_proxy, document.id, chat_body("Bonjour"), docs.token_for(bob))
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "docs_forbidden"
+    assert len(fake_model.requests) == before
+    allowed = post(docs_proxy, document.id, chat_body("Bonjour"), docs.token_for(alice))
+    assert allowed.status_code == 200, allowed.text
+    assert any(chunk["type"] == "text-delta" for chunk in events(allowed.text))
+    asked = docs.requests_to(rf"/external_api/v1.0/documents/{document.id}/$", "GET")
+    assert len(asked) == 2  # each request asks Docs, with the caller's own token
+
+
+def test_a_local_token_cannot_stand_for_a_docs_user(docs_proxy, token):
+    response = post(docs_proxy, uuid.uuid4(), chat_body("Bonjour"), token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "docs_token_required"
