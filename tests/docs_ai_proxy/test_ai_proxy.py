@@ -6,92 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from suite_ai.accounts.services import create_api_token
 from suite_ai.docs_ai_proxy.blocknote_ai import BLOCKNOTE_TOOL_STRICT_PROMPT
 from suite_ai.jobs.models import ModelCall
-from tests.fakes.docs_server import FakeDocsServer
-from tests.fakes.mistral_server import Behaviour, FakeMistralServer
+from tests.docs_ai_proxy.payloads import DOCUMENT_STATE, OPERATIONS, chat_body, events, post
+from tests.fakes.mistral_server import Behaviour
 from tests.support.processes import start_web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
-OPERATIONS = {"operations": [{"type": "update", "id": "block-1$", "block": "<p>Bonjour le monde</p>"}]}
-# BlockNote's applyDocumentOperations tool, as its AI extension declares it (abridged schema).
-TOOL_DEFINITIONS = {
-    "applyDocumentOperations": {
-        "description": "Apply operations to the document",
-        "inputSchema": {
-            "type": "object",
-            "properties": {"operations": {"type": "array", "items": {"type": "object"}}},
-            "required": ["operations"],
-        },
-        "outputSchema": {"type": "object"},
-    }
-}
-DOCUMENT_STATE = {
-    "selection": None,
-    "blocks": [{"id": "block-1$", "block": "<p>Hello world</p>"}, {"cursor": True}],
-    "isEmptyDocument": False,
-}
-
-
-def chat_body(text: str, *, tools: bool = False, state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The body of ``DefaultChatTransport.sendMessages`` (``ai`` 6): ``id``, ``messages`` (UI
-    messages) and ``trigger``, plus the extension's own ``body`` fields (``toolDefinitions``)."""
-    message: dict[str, Any] = {"id": "msg-1", "role": "user", "parts": [{"type": "text", "text": text}]}
-    if state is not None:
-        message["metadata"] = {"documentState": state}
-    body: dict[str, Any] = {"id": "chat-1", "messages": [message], "trigger": "submit-message"}
-    if tools:
-        body["toolDefinitions"] = TOOL_DEFINITIONS
-    return body
-
-
-def events(stream: str) -> list[dict[str, Any]]:
-    """The UI message stream's chunks (``data: {json}`` lines; ``[DONE]`` ends it)."""
-    chunks = []
-    for line in stream.splitlines():
-        if line.startswith("data: ") and line != "data: [DONE]":
-            chunks.append(json.loads(line.removeprefix("data: ")))
-    return chunks
-
-
-@pytest.fixture
-def proxy(transactional_db, fake_model: FakeMistralServer, tmp_path: Path) -> Iterator[str]:
-    """suite_ai with no Docs configured: a local token is enough (the development mode)."""
-    process, url = start_web(
-        tmp_path,
-        MISTRAL_API_KEY=fake_model.api_key,
-        MISTRAL_SERVER_URL=fake_model.url,
-        SUITE_AI_PROXY_MAX_BODY_BYTES="65536",
-    )
-    yield url
-    process.stop()
-
-
-@pytest.fixture
-def token(transactional_db) -> str:
-    return create_api_token("alice")
-
-
-def post(url: str, document_id: Any, body: Any, token: str | None = None, **headers: str) -> httpx.Response:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.post(
-        f"{url}/api/v1.0/documents/{document_id}/ai-proxy/",
-        content=content,
-        headers={"Content-Type": "application/json", **headers},
-        timeout=30,
-    )
 
 
 def test_a_chat_streams_the_models_text_as_ui_message_parts(proxy, token, fake_model):
@@ -233,32 +157,31 @@ def test_the_user_rate_is_applied(fake_model, token, tmp_path):
     assert int(refused.headers["retry-after"]) > 0
 
 
-# --- With Docs: the ai_proxy ability decides --------------------------------------------------------
-
-
-@pytest.fixture
-def docs() -> Iterator[FakeDocsServer]:
-    with FakeDocsServer() as server:
-        server.oidc.register_client(*SUITE_AI_CLIENT)
-        yield server
-
-
-@pytest.fixture
-def docs_proxy(transactional_db, docs: FakeDocsServer, fake_model: FakeMistralServer, tmp_path: Path) -> Iterator[str]:
+def test_the_streams_tokens_count_against_the_documents_daily_quota(fake_model, token, tmp_path):
+    document_id = uuid.uuid4()
     process, url = start_web(
         tmp_path,
         MISTRAL_API_KEY=fake_model.api_key,
         MISTRAL_SERVER_URL=fake_model.url,
-        DOCS_BASE_URL=docs.url,
-        OIDC_OP_URL=docs.oidc.issuer,
-        OIDC_OP_INTROSPECTION_ENDPOINT=docs.oidc.introspection_endpoint,
-        OIDC_RS_CLIENT_ID=SUITE_AI_CLIENT[0],
-        OIDC_RS_CLIENT_SECRET=SUITE_AI_CLIENT[1],
-        OIDC_RS_ALLOWED_AUDIENCES="suite-ai",
-        OIDC_VERIFY_SSL="false",
+        SUITE_AI_DAILY_TOKENS_PER_DOCUMENT="100",
     )
-    yield url
-    process.stop()
+    try:
+        fake_model.configure(reply="mot " * 100)  # about 105 tokens, as the fake counts them
+        first = post(url, document_id, chat_body("Bonjour"), token)
+        used = ModelCall.objects.get(document_id=document_id)
+        # A small request, which alone would fit: refused for what the first stream used.
+        second = post(url, document_id, chat_body("Bonjour"), token)
+        elsewhere = post(url, uuid.uuid4(), chat_body("Bonjour"), token)
+    finally:
+        process.stop()
+    assert first.status_code == 200
+    assert used.prompt_tokens + used.completion_tokens > 100
+    assert second.status_code == 429
+    assert second.json()["code"] == "quota_exceeded" and second.json()["scope"] == "document"
+    assert elsewhere.status_code == 200
+
+
+# --- With Docs: the ai_proxy ability decides --------------------------------------------------------
 
 
 def test_docs_decides_by_the_ai_proxy_ability(docs, docs_proxy, fake_model):
