@@ -50,7 +50,7 @@ def _authenticate(request: HttpRequest) -> tuple[User, Any]:
         found = authenticator_class().authenticate(drf_request)  # type: ignore[operator]
         if found is not None:
             return found
-    raise APIError("not_authenticated", str(exceptions.NotAuthenticated.default_detail), status.HTTP_401_UNAUTHORIZED)
+    raise exceptions.NotAuthenticated()
 
 
 def _docs_refusal(error: DocsError) -> APIError:
@@ -74,16 +74,10 @@ def _docs_refusal(error: DocsError) -> APIError:
 
 
 def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str = "ai_proxy") -> Caller:
-    """The caller, if Docs gives them ``ability`` on the document; else an ``APIError`` (401 no or
-    bad credentials, 403 ``docs_forbidden`` without the ability, Docs' own refusals)."""
-    try:
-        user, auth = _authenticate(request)
-    except APIError:
-        raise
-    except exceptions.APIException as error:
-        # An AuthError carries its own code and status (a deactivated account: 403 account_disabled).
-        code = getattr(error, "stable_code", "authentication_failed")
-        raise APIError(code, str(error.detail), error.status_code, **getattr(error, "extra", {})) from None
+    """The caller, if Docs gives them ``ability`` on the document; else an ``APIException``: the
+    authentication's own (401, or an ``AuthError`` with its code), or an ``APIError`` (403
+    ``docs_forbidden`` without the ability, Docs' refusals)."""
+    user, auth = _authenticate(request)
     if isinstance(auth, ServiceCall):
         return Caller(user, CallerKind.SERVICE)
     if not settings.DOCS_BASE_URL:

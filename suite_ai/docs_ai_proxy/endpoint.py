@@ -38,7 +38,7 @@ from pydantic_ai.providers.mistral import MistralProvider
 from pydantic_ai.run import AgentRunResult
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.ui.vercel_ai import VercelAIAdapter
-from rest_framework import status
+from rest_framework import exceptions, status
 
 from suite_ai.api_errors import APIError
 from suite_ai.docs_ai_proxy import access, blocknote_ai, usage
@@ -191,7 +191,7 @@ async def serve(scope: Scope, receive: Receive, send: Send) -> None:
     with translation.override(language):
         try:
             await _serve(scope, receive, send, language, extra_headers)
-        except APIError as error:
+        except exceptions.APIException as error:
             await _refuse(send, error, extra_headers)
         except ConnectionResetError:
             pass  # the client left before its request was read
@@ -210,7 +210,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, language: str, extr
     request = ASGIRequest(scope, io.BytesIO())
     try:
         caller = await _pool().run(admit, request, document_id, body, language)
-    except APIError:
+    except exceptions.APIException:
         raise
     except Exception:
         # Outside Django's handler nothing else would answer: the API's shape, never a bare 500.
@@ -325,13 +325,23 @@ async def _record(
         logger.exception("ai-proxy: the usage of a stream could not be recorded")
 
 
-async def _refuse(send: Send, error: APIError, extra: list[tuple[bytes, bytes]]) -> None:
-    payload = {"code": error.code, "message": error.message, **error.extra}
+def refusal(error: exceptions.APIException) -> dict[str, Any]:
+    """The API's error body: an ``APIError`` as raised; the authentication's own refusals as the
+    API's exception handler words them (an ``AuthError`` carries its code and extra fields)."""
+    if isinstance(error, APIError):
+        return {"code": error.code, "message": error.message, **error.extra}
+    fallback = "not_authenticated" if isinstance(error, exceptions.NotAuthenticated) else "authentication_failed"
+    code = getattr(error, "stable_code", fallback)
+    return {"code": code, "message": str(error.detail), **getattr(error, "extra", {})}
+
+
+async def _refuse(send: Send, error: exceptions.APIException, extra: list[tuple[bytes, bytes]]) -> None:
+    payload = refusal(error)
     body = json.dumps(payload, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
     if error.status_code == status.HTTP_401_UNAUTHORIZED:
         headers.append((b"www-authenticate", b"Bearer"))
-    if error.extra.get("retry_after") is not None:
-        headers.append((b"retry-after", str(error.extra["retry_after"]).encode()))
+    if payload.get("retry_after") is not None:
+        headers.append((b"retry-after", str(payload["retry_after"]).encode()))
     await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
