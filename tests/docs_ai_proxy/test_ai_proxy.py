@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import httpx
 import pytest
 
 from suite_ai.docs_ai_proxy.blocknote_ai import BLOCKNOTE_TOOL_STRICT_PROMPT
@@ -14,6 +15,7 @@ from suite_ai.jobs.models import ModelCall
 from tests.docs_ai_proxy.payloads import DOCUMENT_STATE, OPERATIONS, chat_body, events, post
 from tests.fakes.mistral_server import Behaviour
 from tests.support.processes import start_web
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -137,6 +139,36 @@ def test_credentials_are_required(proxy, fake_model):
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_model_failure_reaches_the_client_as_the_streams_error_chunk(proxy, token, fake_model):
+    response = post(proxy, uuid.uuid4(), chat_body("Bonjour [[fail:503]]"), token)
+
+    # As in Docs: the stream has begun, so the failure is a chunk the AI SDK raises in the editor.
+    assert response.status_code == 200
+    chunks = events(response.text)
+    assert [chunk["type"] for chunk in chunks if chunk["type"] == "error"] == ["error"]
+    assert not ModelCall.objects.exists()  # the model reported no usage
+
+
+def test_a_client_leaving_stops_the_model_call(proxy, token, fake_model):
+    fake_model.configure(chunks=50, chunk_delay=0.2)
+    before = len(fake_model.requests)
+    with httpx.stream(
+        "POST",
+        f"{proxy}/api/v1.0/documents/{uuid.uuid4()}/ai-proxy/",
+        json=chat_body("Écris un long texte"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if '"text-delta"' in line:
+                break  # the editor's tab is closed after the first words
+
+    request = wait_for(lambda: fake_model.requests[before] if len(fake_model.requests) > before else None)
+    wait_for(lambda: request["ended"], timeout=10)
+    assert request["status"] == 499  # the model's stream was dropped, not read to its end
 
 
 def test_the_user_rate_is_applied(fake_model, token, tmp_path):
