@@ -35,7 +35,7 @@ from suite_ai.pipeline.documents import SUBMISSION_RETRY, SUBMISSION_STATUS, SUB
 class CallerKind(StrEnum):
     DOCS_USER = "docs_user"  # Docs checked the ability for this user
     SERVICE = "service"  # the Docs backend, which vouches for the user (service token)
-    LOCAL = "local"  # a local token, accepted only while no Docs is configured to ask
+    UNCHECKED = "unchecked"  # no Docs configured to ask (development): the credentials alone decide
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str
     if not settings.DOCS_BASE_URL:
         # No Docs to ask (development, the playground): as a job whose input is sent, the
         # credentials alone decide.
-        return Caller(user, CallerKind.DOCS_USER if isinstance(auth, UserAccessToken) else CallerKind.LOCAL)
+        return Caller(user, CallerKind.UNCHECKED)
     if not isinstance(auth, UserAccessToken):
         raise APIError(
             "docs_token_required",
