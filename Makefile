@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INTEROP := tests/interop
+AI_CLIENT := tests/ai_client
 export PORT ?= 8000
 
 .PHONY: install lock interop run migrate preflight test test-fast lint typecheck bench clean
@@ -34,6 +35,13 @@ $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-l
 
 interop: $(INTEROP)/node_modules/.installed
 INTEROP_DEPS := $(if $(wildcard $(INTEROP)/package.json),$(INTEROP)/node_modules/.installed,)
+
+# The Vercel AI SDK's client (the `ai` package Docs' frontend pins) that reads the ai-proxy stream.
+$(AI_CLIENT)/node_modules/.installed: $(AI_CLIENT)/package.json $(AI_CLIENT)/package-lock.json
+	npm ci --prefix $(AI_CLIENT) --no-audit --no-fund --loglevel=error
+	touch $@
+
+INTEROP_DEPS += $(if $(wildcard $(AI_CLIENT)/package.json),$(AI_CLIENT)/node_modules/.installed,)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -5,8 +5,8 @@ an open stream costs a coroutine, not a thread. So are Docs' own AI paths (POST
 ``…/documents/{id}/ai-transform/`` and ``ai-translate/``, ``suite_ai.jobs.api.docs_ai``), which
 wait for their job. The rest of the API is synchronous Django: it is
 served through the WSGI application on a fixed pool of reused threads (``suite_ai.wsgi_bridge``).
-The model endpoint (``/v1/…``, ``suite_ai.model_endpoint``) is plain ASGI too: a call waiting for
-its model holds no thread.
+The model endpoint (``/v1/…``, ``suite_ai.model_endpoint``) and Docs' ``ai-proxy``
+(``suite_ai.docs_ai_proxy``) are plain ASGI too: a call waiting for its model holds no thread.
 Django's own ASGI handler is not used: it runs each request on a new thread, which costs a new
 database and cache connection per request, and a stream would keep both while it is open.
 """
@@ -28,6 +28,7 @@ from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from suite_ai.accounts import docs_session  # noqa: E402
+from suite_ai.docs_ai_proxy import endpoint as docs_ai_proxy  # noqa: E402
 from suite_ai.jobs import streams  # noqa: E402
 from suite_ai.jobs.api import docs_ai, events  # noqa: E402
 from suite_ai.model_endpoint import endpoint as model_endpoint  # noqa: E402
@@ -66,5 +67,7 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         and docs_ai.PATH.match(scope["path"])
     ):
         await docs_ai.serve(scope, receive, send)  # waits for its job as a coroutine, not a thread
+    elif scope["type"] == "http" and scope["method"] == "POST" and docs_ai_proxy.PATH.match(scope["path"]):
+        await docs_ai_proxy.serve(scope, receive, send)  # Docs' ai-proxy: a stream held by no thread
     else:
         await django_wsgi(scope, receive, send)

@@ -576,6 +576,13 @@ SUITE_AI_MAX_RUNNING_PER_USER = env_int("SUITE_AI_MAX_RUNNING_PER_USER", 0, mini
 SUITE_AI_DAILY_TOKENS_PER_USER = env_int("SUITE_AI_DAILY_TOKENS_PER_USER", 0, minimum=0)
 SUITE_AI_DAILY_TOKENS_PER_DOCUMENT = env_int("SUITE_AI_DAILY_TOKENS_PER_DOCUMENT", 0, minimum=0)
 
+# --- Docs' ai-proxy: BlockNote's AI extension (suite_ai.docs_ai_proxy) -------------------------------
+# Its rates are those of Docs' other AI paths (SUITE_AI_DOCS_AI_USER_RATES / _DOCUMENT_RATES).
+# The request carries the whole document (documentState): larger bodies are refused with 413.
+SUITE_AI_PROXY_MAX_BODY_BYTES = env_int("SUITE_AI_PROXY_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
+# The Vercel AI SDK major the stream is encoded for (Docs' AI_VERCEL_SDK_VERSION).
+SUITE_AI_PROXY_SDK_VERSION = env_int("SUITE_AI_PROXY_SDK_VERSION", 6, minimum=5, maximum=7)
+
 
 # --- Event streams (SSE) --------------------------------------------------------------------------
 # A stream is woken by a notification (Redis pub/sub with REDIS_URL; otherwise datagrams between the
@@ -627,9 +634,13 @@ SUITE_AI_MAX_INPUT_TOKENS = env_int("SUITE_AI_MAX_INPUT_TOKENS", 400_000, minimu
 SUITE_AI_MAP_CONCURRENCY = env_int("SUITE_AI_MAP_CONCURRENCY", 16, minimum=1)
 SUITE_AI_MODEL_RPM = env_int("SUITE_AI_MODEL_RPM", 0, minimum=0)  # 0: no limit configured
 SUITE_AI_MODEL_TPM = env_int("SUITE_AI_MODEL_TPM", 0, minimum=0)
-# "note=mistral-large-latest,translate=…": the model of one action, over MISTRAL_MODEL(_LONG).
+# "note=mistral-large-latest,translate=…": the model of one action, over MISTRAL_MODEL(_LONG);
+# "ai_proxy=…": the model of Docs' ai-proxy stream (suite_ai.docs_ai_proxy), over MISTRAL_MODEL.
 SUITE_AI_ACTION_MODELS = env_pairs(
-    "SUITE_AI_ACTION_MODELS", str, "action=model pairs, e.g. note=mistral-large-latest", keys=tuple(prompts.PROMPTS)
+    "SUITE_AI_ACTION_MODELS",
+    str,
+    "action=model pairs, e.g. note=mistral-large-latest",
+    keys=(*prompts.PROMPTS, "ai_proxy"),
 )
 # "albert-large=60/500000,…": one model's requests/tokens per minute, over SUITE_AI_MODEL_RPM/TPM.
 SUITE_AI_MODEL_LIMITS = env_pairs(

@@ -137,7 +137,8 @@ class ModelCall(models.Model):
     """One model call: the usage ledger that totals per user, document and day are read from."""
 
     id = models.BigAutoField(primary_key=True)
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="model_calls")
+    # None: a call made outside any job (Docs' ai-proxy stream, suite_ai.docs_ai_proxy).
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="model_calls", null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     document_id = models.UUIDField()
     stage = models.CharField(max_length=32, default="single")
@@ -156,7 +157,7 @@ class ModelCall(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.model} ({self.stage}) for {self.job_id}"
+        return f"{self.model} ({self.stage}) for {self.job_id or self.document_id}"
 
 
 class JobCheckpoint(models.Model):

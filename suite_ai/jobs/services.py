@@ -22,7 +22,7 @@ from kombu.exceptions import KombuError
 from suite_ai.accounts.models import User
 from suite_ai.audit import services as audit
 from suite_ai.jobs import metrics, notify
-from suite_ai.jobs.models import FINISHED_STATUSES, TRANSITIONS, Job, JobEvent, JobStatus
+from suite_ai.jobs.models import FINISHED_STATUSES, TRANSITIONS, Job, JobEvent, JobStatus, ModelCall
 
 logger = logging.getLogger(__name__)
 
@@ -496,6 +496,8 @@ def purge(retention_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=retention_days)
     old = Q(finished_at__lt=cutoff) | Q(created_at__lt=cutoff)
     deleted, _ = Job.objects.filter(old, status__in=FINISHED_STATUSES).delete()
+    # The ledger rows of calls made outside any job (Docs' ai-proxy) go at the same age as a job's.
+    ModelCall.objects.filter(job__isnull=True, created_at__lt=cutoff).delete()
     return deleted
 
 

@@ -38,6 +38,15 @@ Scripted behaviour for some requests (first match wins: marker rules, then the F
     model.when("MARKER", Behaviour(kind="status", status=503), times=2)  # requests whose last user
                                            # message contains MARKER (times=None: every time)
     model.fail_after(5, status=503)        # answer 5 more normally, then fail every request
+    model.when("MARKER", Behaviour(tool_call=("applyDocumentOperations", '{"operations": []}')))
+                                           # a tool call instead of text (below)
+
+Tool calls, as Mistral streams them (Mistral's OpenAPI: ``DeltaMessage.tool_calls`` is a list of
+``ToolCall``, ``finish_reason`` one of stop, length, error, ``tool_calls``; the ``mistralai``
+SDK's ``models.ToolCall``: ``id``, ``type: "function"``, ``function: {name, arguments}``,
+``index``): the whole call comes in one delta, ``arguments`` a JSON string, then a final chunk
+with ``finish_reason: "tool_calls"`` and ``usage``. A JSON answer carries the same list in
+``message.tool_calls``. The request's ``tools`` are recorded in ``model.requests`` like the rest.
 
 Inline markers in the last user message work without any set-up:
 ``[[reply:text]]`` (exact reply), ``[[fail:429]]`` / ``[[fail:cut]]`` / ``[[fail:<kind>]]``,
@@ -131,6 +140,7 @@ class Behaviour:
     latency: float | None = None
     chunk_delay: float | None = None
     chunks: int | None = None
+    tool_call: tuple[str, str] | None = None  # (function name, arguments as JSON text)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -537,7 +547,7 @@ class FakeMistralServer:
 
         tool_result = last_tool_result(body)
         reply = behaviour.reply or self.reply or reply_for(text if tool_result is None else tool_result)
-        call = tool_call_for(body, text)
+        call = behaviour.tool_call or tool_call_for(body, text)  # a scripted call, or the marker
         tool_call: dict[str, Any] | None = None
         if call is not None:
             call_id = "".join(self._random.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")

@@ -222,16 +222,26 @@ def admit(  # noqa: PLR0917 (the request's parts, from ASGI or WSGI)
     return Admitted(str(job.id), kind)
 
 
-def _throttle(user: User, document_id: uuid.UUID) -> Answer | None:
-    """Docs' AIUserRateThrottle and AIDocumentRateThrottle, their rates as settings."""
+def rate_wait(user_id: Any, document_id: uuid.UUID) -> tuple[str, float] | None:
+    """Docs' AIUserRateThrottle and AIDocumentRateThrottle, their rates as settings: one count per
+    user and per document for the three AI paths together, as in Docs. The scope used up and the
+    seconds to wait, or None."""
     waits = [
-        _over_rate("user", str(user.pk), settings.SUITE_AI_DOCS_AI_USER_RATES),
-        _over_rate("document", str(document_id), settings.SUITE_AI_DOCS_AI_DOCUMENT_RATES),
+        (scope, wait)
+        for scope, wait in (
+            ("user", _over_rate("user", str(user_id), settings.SUITE_AI_DOCS_AI_USER_RATES)),
+            ("document", _over_rate("document", str(document_id), settings.SUITE_AI_DOCS_AI_DOCUMENT_RATES)),
+        )
+        if wait is not None
     ]
-    wait = max((w for w in waits if w is not None), default=None)
-    if wait is None:
+    return max(waits, key=lambda found: found[1]) if waits else None
+
+
+def _throttle(user: User, document_id: uuid.UUID) -> Answer | None:
+    found = rate_wait(user.pk, document_id)
+    if found is None:
         return None
-    seconds = max(1, math.ceil(wait))
+    seconds = max(1, math.ceil(found[1]))
     return _detail(429, exceptions.Throttled(seconds).detail, [("Retry-After", str(seconds))])
 
 
