@@ -128,10 +128,7 @@ async def call_stream(path: str, query: bytes, headers: list[tuple[bytes, bytes]
                 disconnected.set()
 
     scope = {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": headers}
-    try:
-        await asyncio.wait_for(events_api.stream(scope, receive, send), timeout=30)
-    finally:
-        await streams.shutdown()
+    await asyncio.wait_for(events_api.stream(scope, receive, send), timeout=30)
     return response
 
 
@@ -141,10 +138,19 @@ def test_the_asgi_stream_sends_the_failed_event_and_its_refusals_in_french():
     path = f"/api/v1.0/jobs/{job.id}/events/"
     french = [(b"accept-language", FRENCH.encode())]
 
-    opened = async_to_sync(call_stream)(path, f"ticket={tickets.issue(job.id, job.owner_id)}".encode(), french)
-    refused = async_to_sync(call_stream)(path, b"ticket=forged", french)
-    unknown = async_to_sync(call_stream)("/api/v1.0/jobs/not-a-uuid/events/", b"", french)
-    anonymous = async_to_sync(call_stream)(path, b"", french)
+    async def calls() -> list[Response]:
+        # One event loop, as in a web process: the hub lives as long as it.
+        try:
+            return [
+                await call_stream(path, f"ticket={tickets.issue(job.id, job.owner_id)}".encode(), french),
+                await call_stream(path, b"ticket=forged", french),
+                await call_stream("/api/v1.0/jobs/not-a-uuid/events/", b"", french),
+                await call_stream(path, b"", french),
+            ]
+        finally:
+            await streams.shutdown()
+
+    opened, refused, unknown, anonymous = async_to_sync(calls)()
 
     assert opened.status == 200 and opened.headers[b"content-language"] == b"fr"
     assert sse_events(opened.body)[-1][1]["error"]["message"] == FRENCH_MESSAGE
