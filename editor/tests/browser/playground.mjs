@@ -1,0 +1,152 @@
+// Drives /playground/ in Debian's Chromium (playwright-core, no browser download) for
+// tests/browser/test_playground.py. One scenario per run; prints one JSON line with what it saw.
+// On a failure it keeps a screenshot and the page's text in the given directory.
+//
+//   node playground.mjs <scenario> <base-url> <artifacts-dir> [json-arguments]
+//
+// Scenarios: "accept" (paste, select two paragraphs, run an action, accept, undo), "reject",
+// "error" (run an action, wait for the error message), "screenshot" (a finished preview, for docs/).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [scenario, baseUrl, artifacts, rawArgs] = process.argv.slice(2);
+const args = rawArgs ? JSON.parse(rawArgs) : {};
+const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const WAIT = Number(process.env.PLAYGROUND_WAIT_MS || 60000);
+
+const PASTED = [
+  "Le conseil municipal s'est réuni le 4 février en séance publique sous la présidence du maire.",
+  "Après en avoir délibéré, le conseil approuve à l'unanimité le budget primitif de la commune.",
+];
+
+async function documentOf(page) {
+  return page.evaluate(() => JSON.parse(JSON.stringify(window.suiteAiEditor.document)));
+}
+
+async function pasteFrenchText(page) {
+  const editor = page.locator(".bn-editor");
+  await editor.click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  const html = PASTED.map((text) => `<p>${text}</p>`).join("");
+  await page.evaluate(
+    ({ text, html }) => {
+      const data = new DataTransfer();
+      data.setData("text/plain", text);
+      data.setData("text/html", html);
+      const target = document.activeElement ?? document.querySelector(".bn-editor");
+      target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    },
+    { text: PASTED.join("\n\n"), html },
+  );
+  await page.waitForFunction(
+    (expected) => window.suiteAiEditor.document.filter((b) => JSON.stringify(b.content ?? "").includes(expected)).length > 0,
+    PASTED[1].slice(0, 30),
+    { timeout: WAIT },
+  );
+}
+
+async function selectPastedParagraphs(page) {
+  // From the start of the first pasted paragraph to the end of the second, with the mouse.
+  const first = page.locator(".bn-block-content", { hasText: PASTED[0].slice(0, 25) }).first();
+  const second = page.locator(".bn-block-content", { hasText: PASTED[1].slice(0, 25) }).first();
+  const a = await first.locator(".bn-inline-content").boundingBox();
+  const b = await second.locator(".bn-inline-content").boundingBox();
+  await page.mouse.move(a.x + 1, a.y + 4);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width - 1, b.y + b.height - 4, { steps: 8 });
+  await page.mouse.up();
+  await page.getByTestId("suite-ai-menu").waitFor({ timeout: WAIT });
+  return page.evaluate(() => window.suiteAiEditor.getSelection()?.blocks.map((block) => block.id) ?? []);
+}
+
+async function runAction(page, action, options) {
+  await page.getByTestId("suite-ai-menu").click();
+  await page.getByTestId(`suite-ai-action-${action}`).click();
+  if (options && Object.keys(options).length) {
+    for (const [name, value] of Object.entries(options)) {
+      const field = page.getByTestId(`suite-ai-option-${name}`);
+      const tag = await field.evaluate((element) => element.tagName);
+      if (tag === "SELECT") await field.selectOption(value);
+      else await field.fill(value);
+    }
+    await page.getByTestId("suite-ai-run").click();
+  }
+}
+
+async function open(browser, locale) {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: locale === "en" ? "en-US" : "fr-FR" });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  await page.goto(`${baseUrl}/playground/${locale === "en" ? "?lang=en" : ""}`);
+  await page.waitForFunction(() => window.suiteAiEditor && window.suiteAiController, null, { timeout: WAIT });
+  return { page, errors };
+}
+
+async function main() {
+  const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  let page;
+  const out = { scenario };
+  try {
+    const opened = await open(browser, args.locale ?? "fr");
+    page = opened.page;
+    out.pageErrors = opened.errors;
+    out.title = await page.title();
+    await pasteFrenchText(page);
+    out.selected = await selectPastedParagraphs(page);
+    out.before = await documentOf(page);
+    await runAction(page, args.action ?? "summarize", args.options);
+    if (scenario === "error") {
+      const error = page.getByTestId("suite-ai-error");
+      await error.waitFor({ timeout: WAIT });
+      out.error = { text: await error.innerText(), code: await error.getAttribute("data-code") };
+      out.after = await documentOf(page);
+    } else {
+      await page.getByTestId("suite-ai-accept").waitFor({ timeout: WAIT });
+      out.preview = await page.getByTestId("suite-ai-preview").innerText();
+      out.events = await page.evaluate(() => window.suiteAiEvents);
+      if (scenario === "screenshot") {
+        await page.screenshot({ path: args.path, fullPage: false });
+      } else if (scenario === "reject") {
+        await page.getByTestId("suite-ai-reject").click();
+        await page.getByTestId("suite-ai-panel").waitFor({ state: "detached", timeout: WAIT });
+        out.after = await documentOf(page);
+      } else {
+        await page.getByTestId("suite-ai-accept").click();
+        await page.getByTestId("suite-ai-panel").waitFor({ state: "detached", timeout: WAIT });
+        out.after = await documentOf(page);
+        await page.locator(".bn-editor").focus();
+        await page.keyboard.press("Control+z");
+        await page.waitForFunction(
+          (expected) => JSON.stringify(window.suiteAiEditor.document.map((b) => b.content)) === expected,
+          JSON.stringify(out.before.map((b) => b.content)),
+          { timeout: 5000 },
+        ).catch(() => undefined);
+        out.undone = await documentOf(page);
+      }
+    }
+    out.ok = true;
+  } catch (error) {
+    out.ok = false;
+    out.failure = String(error?.stack ?? error);
+    if (page) {
+      mkdirSync(artifacts, { recursive: true });
+      const stem = join(artifacts, `${scenario}-${args.action ?? "action"}-${Date.now()}`);
+      await page.screenshot({ path: `${stem}.png`, fullPage: true }).catch(() => undefined);
+      writeFileSync(`${stem}.txt`, await page.locator("body").innerText().catch(() => ""));
+      out.screenshot = `${stem}.png`;
+      out.events = await page.evaluate(() => window.suiteAiEvents).catch(() => null);
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+await main();
