@@ -144,8 +144,9 @@ export class SuiteAiClient {
       options.eventSource ?? ((url, init) => new EventSource(url, init) as unknown as EventSourceLike);
   }
 
+  /** A link the API gave (absolute URL or path) as is; anything else relative to the API's root. */
   private url(path: string): string {
-    return /^https?:\/\//.test(path) ? path : `${this.baseUrl}/${path.replace(/^\/+/, "")}`;
+    return /^(https?:\/\/|\/)/.test(path) ? path : `${this.baseUrl}/${path}`;
   }
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
