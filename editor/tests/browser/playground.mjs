@@ -65,7 +65,10 @@ async function selectPastedParagraphs(page) {
 
 async function runAction(page, action, options) {
   await page.getByTestId("suite-ai-menu").click();
-  await page.getByTestId(`suite-ai-action-${action}`).click();
+  const item = page.getByTestId(`suite-ai-action-${action}`);
+  await item.waitFor({ timeout: WAIT });
+  const menu = await page.locator(".suite-ai-menu").innerText();
+  await item.click();
   if (options && Object.keys(options).length) {
     for (const [name, value] of Object.entries(options)) {
       const field = page.getByTestId(`suite-ai-option-${name}`);
@@ -75,6 +78,7 @@ async function runAction(page, action, options) {
     }
     await page.getByTestId("suite-ai-run").click();
   }
+  return menu.split("\n").filter(Boolean);
 }
 
 async function open(browser, locale) {
@@ -101,7 +105,7 @@ async function main() {
     await pasteFrenchText(page);
     out.selected = await selectPastedParagraphs(page);
     out.before = await documentOf(page);
-    await runAction(page, args.action ?? "summarize", args.options);
+    out.menu = await runAction(page, args.action ?? "summarize", args.options);
     if (scenario === "error") {
       const error = page.getByTestId("suite-ai-error");
       await error.waitFor({ timeout: WAIT });
