@@ -79,7 +79,7 @@ function Dropdown(props: { label: string; testId: string; className?: string; ch
         onMouseDown={keepSelection}
         onClick={() => setOpen((value) => !value)}
       >
-        ✨ {props.label}
+        {props.label}
       </button>
       {open && (
         <div className="suite-ai-menu" role="menu">
@@ -211,6 +211,79 @@ function OptionsForm({ controller, state }: { controller: AssistantController; s
   );
 }
 
+type InlineItem = { type?: string; text?: string; styles?: Record<string, unknown>; href?: string; content?: InlineItem[] };
+type PreviewBlock = { type?: string; props?: Record<string, unknown>; content?: unknown; children?: PreviewBlock[] };
+
+function Inline({ items }: { items: unknown }) {
+  if (typeof items === "string") return <>{items}</>;
+  if (!Array.isArray(items)) return null;
+  return (
+    <>
+      {(items as InlineItem[]).map((item, index) => {
+        if (item.type === "link") {
+          return (
+            <a key={index} href={item.href} target="_blank" rel="noreferrer">
+              <Inline items={item.content} />
+            </a>
+          );
+        }
+        let node: ReactNode = item.text ?? "";
+        const styles = item.styles ?? {};
+        if (styles.code) node = <code>{node}</code>;
+        if (styles.strike) node = <s>{node}</s>;
+        if (styles.underline) node = <u>{node}</u>;
+        if (styles.italic) node = <em>{node}</em>;
+        if (styles.bold) node = <strong>{node}</strong>;
+        return <span key={index}>{node}</span>;
+      })}
+    </>
+  );
+}
+
+/** The result's blocks as the editor will show them once accepted (the common block types). */
+export function BlocksPreview({ blocks }: { blocks: unknown[] }) {
+  return (
+    <>
+      {(blocks as PreviewBlock[]).map((block, index) => {
+        const inline = <Inline items={block.content} />;
+        const children = block.children?.length ? <BlocksPreview blocks={block.children} /> : null;
+        switch (block.type) {
+          case "heading": {
+            const level = Math.min(6, Math.max(1, Number(block.props?.level ?? 1)));
+            const Tag = `h${level}` as "h1";
+            return <Tag key={index}>{inline}</Tag>;
+          }
+          case "bulletListItem":
+          case "numberedListItem":
+          case "checkListItem": {
+            const List = block.type === "numberedListItem" ? "ol" : "ul";
+            return (
+              <List key={index}>
+                <li>
+                  {block.type === "checkListItem" && (block.props?.checked ? "☑ " : "☐ ")}
+                  {inline}
+                  {children}
+                </li>
+              </List>
+            );
+          }
+          case "quote":
+            return <blockquote key={index}>{inline}</blockquote>;
+          case "codeBlock":
+            return <pre key={index}>{inline}</pre>;
+          default:
+            return (
+              <p key={index}>
+                {inline}
+                {children}
+              </p>
+            );
+        }
+      })}
+    </>
+  );
+}
+
 function languageName(code: string, locale: string): string {
   try {
     const names = new Intl.DisplayNames([locale], { type: "language" });
@@ -248,8 +321,8 @@ export function AssistantPanel({ controller }: { controller: AssistantController
         </>
       )}
       {(running || state.phase === "succeeded") && !note && (
-        <div className="suite-ai-preview" data-testid="suite-ai-preview">
-          {state.text}
+        <div className="suite-ai-preview" data-testid="suite-ai-preview" data-final={state.phase === "succeeded"}>
+          {state.phase === "succeeded" && state.result?.blocks?.length ? <BlocksPreview blocks={state.result.blocks} /> : state.text}
         </div>
       )}
       {state.phase === "succeeded" && note && (

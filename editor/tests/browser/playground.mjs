@@ -20,6 +20,17 @@ const PASTED = [
   "Après en avoir délibéré, le conseil approuve à l'unanimité le budget primitif de la commune.",
 ];
 
+// Polls with page.evaluate: Playwright's waitForFunction evaluates its predicate from a string
+// when it has to poll, which the page's Content-Security-Policy (no 'unsafe-eval') refuses.
+async function waitUntil(page, predicate, arg, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(predicate, arg).catch(() => false)) return true;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${predicate}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function documentOf(page) {
   return page.evaluate(() => JSON.parse(JSON.stringify(window.suiteAiEditor.document)));
 }
@@ -42,17 +53,17 @@ async function pasteFrenchText(page) {
     },
     { text: PASTED.join("\n\n"), html },
   );
-  await page.waitForFunction(
+  await waitUntil(
+    page,
     (expected) => window.suiteAiEditor.document.filter((b) => JSON.stringify(b.content ?? "").includes(expected)).length > 0,
     PASTED[1].slice(0, 30),
-    { timeout: WAIT },
   );
 }
 
-async function selectPastedParagraphs(page) {
-  // From the start of the first pasted paragraph to the end of the second, with the mouse.
-  const first = page.locator(".bn-block-content", { hasText: PASTED[0].slice(0, 25) }).first();
-  const second = page.locator(".bn-block-content", { hasText: PASTED[1].slice(0, 25) }).first();
+async function selectParagraphs(page, texts) {
+  // From the start of the first paragraph to the end of the second, with the mouse.
+  const first = page.locator(".bn-block-content", { hasText: texts[0].slice(0, 25) }).first();
+  const second = page.locator(".bn-block-content", { hasText: texts[1].slice(0, 25) }).first();
   const a = await first.locator(".bn-inline-content").boundingBox();
   const b = await second.locator(".bn-inline-content").boundingBox();
   await page.mouse.move(a.x + 1, a.y + 4);
@@ -89,7 +100,7 @@ async function open(browser, locale) {
     if (message.type() === "error") errors.push(message.text());
   });
   await page.goto(`${baseUrl}/playground/${locale === "en" ? "?lang=en" : ""}`);
-  await page.waitForFunction(() => window.suiteAiEditor && window.suiteAiController, null, { timeout: WAIT });
+  await waitUntil(page, () => Boolean(window.suiteAiEditor && window.suiteAiController), null);
   return { page, errors };
 }
 
@@ -102,8 +113,13 @@ async function main() {
     page = opened.page;
     out.pageErrors = opened.errors;
     out.title = await page.title();
-    await pasteFrenchText(page);
-    out.selected = await selectPastedParagraphs(page);
+    if (scenario === "screenshot") {
+      // The page as a newcomer finds it: the prefilled document, two of its paragraphs selected.
+      out.selected = await selectParagraphs(page, ["La séance est ouverte", "Le comité examine"]);
+    } else {
+      await pasteFrenchText(page);
+      out.selected = await selectParagraphs(page, PASTED);
+    }
     out.before = await documentOf(page);
     out.menu = await runAction(page, args.action ?? "summarize", args.options);
     if (scenario === "error") {
@@ -116,6 +132,7 @@ async function main() {
       out.preview = await page.getByTestId("suite-ai-preview").innerText();
       out.events = await page.evaluate(() => window.suiteAiEvents);
       if (scenario === "screenshot") {
+        await page.waitForTimeout(300);
         await page.screenshot({ path: args.path, fullPage: false });
       } else if (scenario === "reject") {
         await page.getByTestId("suite-ai-reject").click();
@@ -127,10 +144,11 @@ async function main() {
         out.after = await documentOf(page);
         await page.locator(".bn-editor").focus();
         await page.keyboard.press("Control+z");
-        await page.waitForFunction(
+        await waitUntil(
+          page,
           (expected) => JSON.stringify(window.suiteAiEditor.document.map((b) => b.content)) === expected,
           JSON.stringify(out.before.map((b) => b.content)),
-          { timeout: 5000 },
+          5000,
         ).catch(() => undefined);
         out.undone = await documentOf(page);
       }
