@@ -145,3 +145,23 @@ def test_the_page_is_in_english_on_request(playground_url, worker, formatted_mod
     assert seen["title"] == "suite_ai playground"
     assert "Rephrase" in seen["menu"]
     assert "Custom instruction" in seen["menu"]
+
+
+def test_a_document_action_shows_its_progress_then_inserts_its_result(playground_url, worker_factory, formatted_model):
+    # Small chunks: the document is summarized in several model calls, with progress events.
+    worker_factory(SUITE_AI_CHUNK_TOKENS="256")
+
+    seen = drive("document", playground_url, action="summarize", paragraphs=12)
+
+    assert {"Résumer", "Traduire", "Instruction libre", "Générer une note de synthèse"} <= set(seen["menu"])
+    assert "Reformuler" not in seen["menu"]  # selection only
+    job = Job.objects.get(action="summarize")
+    assert job.status == "succeeded"
+    assert len(formatted_model.requests) > 1
+    progress = [e for e in seen["events"] if e["type"] == "progress"]
+    assert progress, seen["events"]
+    # The whole document went as input, and the summary is inserted into it, the rest kept.
+    assert texts(seen["before"])[0] == "Compte rendu de la réunion du comité de pilotage"
+    assert len(seen["after"]) > len(seen["before"])
+    assert "La séance est ouverte et le budget est approuvé." in texts(seen["after"])
+    assert [t for t in texts(seen["after"]) if t in texts(seen["before"])] == texts(seen["before"])

@@ -113,6 +113,29 @@ async function main() {
     page = opened.page;
     out.pageErrors = opened.errors;
     out.title = await page.title();
+    if (scenario === "document") {
+      // A whole-document action from the document menu, on the prefilled document made long.
+      await page.evaluate((count) => {
+        const editor = window.suiteAiEditor;
+        const sentence = "Le service a instruit les dossiers de subvention dans les délais prévus par le règlement. ";
+        const blocks = Array.from({ length: count }, (_, i) => ({ type: "paragraph", content: `Section ${i + 1} : ${sentence.repeat(6)}` }));
+        editor.insertBlocks(blocks, editor.document[editor.document.length - 1], "after");
+      }, args.paragraphs ?? 0);
+      out.before = await documentOf(page);
+      await page.getByTestId("suite-ai-document-menu").click();
+      const menu = await page.locator(".suite-ai-menu").innerText();
+      out.menu = menu.split("\n").filter(Boolean);
+      await page.getByTestId(`suite-ai-document-action-${args.action}`).click();
+      await page.getByTestId("suite-ai-progress").waitFor({ timeout: WAIT });
+      await page.getByTestId("suite-ai-accept").waitFor({ timeout: WAIT });
+      out.preview = await page.getByTestId("suite-ai-preview").innerText();
+      out.events = await page.evaluate(() => window.suiteAiEvents);
+      await page.getByTestId("suite-ai-accept").click();
+      await page.getByTestId("suite-ai-panel").waitFor({ state: "detached", timeout: WAIT });
+      out.after = await documentOf(page);
+      out.ok = true;
+      return;
+    }
     if (scenario === "screenshot") {
       // The page as a newcomer finds it: the prefilled document, two of its paragraphs selected.
       out.selected = await selectParagraphs(page, ["La séance est ouverte", "Le comité examine"]);
@@ -167,8 +190,8 @@ async function main() {
     }
   } finally {
     await browser.close();
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 await main();
