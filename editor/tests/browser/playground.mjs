@@ -66,6 +66,8 @@ async function selectParagraphs(page, texts) {
   const second = page.locator(".bn-block-content", { hasText: texts[1].slice(0, 25) }).first();
   const a = await first.locator(".bn-inline-content").boundingBox();
   const b = await second.locator(".bn-inline-content").boundingBox();
+  // A click first: the editor focused and any earlier selection collapsed.
+  await page.mouse.click(b.x + b.width - 1, b.y + b.height - 4);
   await page.mouse.move(a.x + 1, a.y + 4);
   await page.mouse.down();
   await page.mouse.move(b.x + b.width - 1, b.y + b.height - 4, { steps: 8 });
@@ -113,6 +115,51 @@ async function main() {
     page = opened.page;
     out.pageErrors = opened.errors;
     out.title = await page.title();
+    if (scenario === "ttfc") {
+      // Time to first character: from the click on the action to the first streamed character
+      // in the preview, both taken in the page (performance.now), for bench/ttfc_bench.py.
+      await pasteFrenchText(page);
+      out.samples = [];
+      for (let run = 0; run < (args.runs ?? 10); run += 1) {
+        await selectParagraphs(page, PASTED);
+        await page.getByTestId("suite-ai-menu").click();
+        const item = page.getByTestId(`suite-ai-action-${args.action ?? "rephrase"}`);
+        await item.waitFor({ timeout: WAIT });
+        await page.evaluate(() => {
+          window.__ttfc = { click: null, first: null };
+          document.addEventListener("click", () => (window.__ttfc.click ??= performance.now()), { capture: true, once: true });
+          const observer = new MutationObserver(() => {
+            const preview = document.querySelector('[data-testid="suite-ai-preview"]');
+            if (preview && preview.textContent && window.__ttfc.first === null) {
+              window.__ttfc.first = performance.now();
+              observer.disconnect();
+            }
+          });
+          observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+        });
+        const mark = await page.evaluate(() => window.suiteAiEvents.length);
+        await item.click();
+        await page.getByTestId("suite-ai-accept").waitFor({ timeout: WAIT });
+        out.samples.push(await page.evaluate(() => window.__ttfc.first - window.__ttfc.click));
+        // Where the time went: the 202, the worker's "running", the first delta, as the page got them.
+        out.phases = out.phases ?? [];
+        out.phases.push(
+          await page.evaluate((mark) => {
+            const events = window.suiteAiEvents.slice(mark);
+            const at = (predicate) => (events.find(predicate)?.at ?? NaN) - window.__ttfc.click;
+            return {
+              accepted: at((e) => e.type === "queued"),
+              running: at((e) => e.type === "status" && e.phase === "running"),
+              firstDelta: at((e) => e.type === "delta" && e.textLength > 0),
+            };
+          }, mark),
+        );
+        await page.getByTestId("suite-ai-reject").click();
+        await page.getByTestId("suite-ai-panel").waitFor({ state: "detached", timeout: WAIT });
+      }
+      out.ok = true;
+      return;
+    }
     if (scenario === "document") {
       // A whole-document action from the document menu, on the prefilled document made long.
       await page.evaluate((count) => {
