@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INTEROP := tests/interop
 export PORT ?= 8000
 
-.PHONY: install lock interop editor editor-build editor-test run migrate preflight test test-fast lint typecheck bench clean
+.PHONY: install lock interop editor editor-build editor-test editor-latest run migrate preflight test test-fast lint typecheck bench clean
 
 # Exactly the lock (runtime + dev, every file checked against its hash), then the project itself
 # without resolving anything: pyproject.toml only declares ranges, the lock decides what installs.
@@ -51,6 +51,10 @@ editor-build: editor
 
 editor-test: editor
 	npm test --prefix $(EDITOR)
+
+# The same unit and browser tests with the newest BlockNote from the npm registry (not in `make test`).
+editor-latest: editor
+	$(EDITOR)/scripts/check-latest-blocknote.sh
 
 migrate: install
 	$(PY) manage.py migrate --noinput
