@@ -165,3 +165,14 @@ def test_a_document_action_shows_its_progress_then_inserts_its_result(playground
     assert len(seen["after"]) > len(seen["before"])
     assert "La séance est ouverte et le budget est approuvé." in texts(seen["after"])
     assert [t for t in texts(seen["after"]) if t in texts(seen["before"])] == texts(seen["before"])
+
+
+def test_stop_cancels_the_job_and_leaves_the_document(playground_url, worker, fake_model):
+    fake_model.configure(reply=REPLY, chunks=20, chunk_delay=1.0)  # a long answer, stopped mid-way
+
+    seen = drive("stop", playground_url, action="rephrase")
+
+    job = Job.objects.get(action="rephrase")
+    assert job.status == "cancelled"
+    assert [e["type"] for e in seen["events"]][-1] == "cancelled"
+    assert seen["after"] == seen["before"]

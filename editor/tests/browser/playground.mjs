@@ -192,7 +192,14 @@ async function main() {
     }
     out.before = await documentOf(page);
     out.menu = await runAction(page, args.action ?? "summarize", args.options);
-    if (scenario === "error") {
+    if (scenario === "stop") {
+      // Stop once the first characters are in the preview.
+      await waitUntil(page, () => (document.querySelector('[data-testid="suite-ai-preview"]')?.textContent ?? "").length > 0, null);
+      await page.getByTestId("suite-ai-stop").click();
+      await page.locator('[data-testid="suite-ai-panel"][data-phase="cancelled"]').waitFor({ timeout: WAIT });
+      out.events = await page.evaluate(() => window.suiteAiEvents);
+      out.after = await documentOf(page);
+    } else if (scenario === "error") {
       const error = page.getByTestId("suite-ai-error");
       await error.waitFor({ timeout: WAIT });
       out.error = { text: await error.innerText(), code: await error.getAttribute("data-code") };
