@@ -30,6 +30,9 @@ interface PlaygroundConfig {
 
 declare global {
   interface Window {
+    /** The page's configuration; its token is read before every request (tests may swap it for
+     * an OIDC access token, as a host application's bearer provider would return). */
+    suiteAiPlayground?: PlaygroundConfig;
     suiteAiEditor?: unknown;
     suiteAiController?: AssistantController;
     suiteAiEvents?: Array<{ type: string; phase: string; textLength: number; at: number }>;
@@ -102,6 +105,7 @@ function Playground({ config }: { config: PlaygroundConfig }) {
 
 const element = document.getElementById("suite-ai-playground-config");
 const config = JSON.parse(element?.textContent ?? "{}") as PlaygroundConfig;
+window.suiteAiPlayground = config;
 createRoot(document.getElementById("playground")!).render(
   <StrictMode>
     <Playground config={config} />

@@ -176,3 +176,21 @@ def test_stop_cancels_the_job_and_leaves_the_document(playground_url, worker, fa
     assert job.status == "cancelled"
     assert [e["type"] for e in seen["events"]][-1] == "cancelled"
     assert seen["after"] == seen["before"]
+
+
+def test_a_note_on_the_document_ends_with_the_link_to_it_in_docs(docs, docs_playground_url, fake_model):
+    from suite_ai import blocknote
+    from suite_ai.playground.views import DOCUMENT_ID
+    from tests.support.waiting import b64
+
+    alice = docs.add_user("alice-sub", "alice@example.org", "Alice Martin")
+    markdown = "# Comité de pilotage\n\nLe comité adopte le budget 2027 à l'unanimité."
+    source = docs.add_document(
+        "Comité de pilotage", owner=alice, content=b64(blocknote.markdown_to_update(markdown)), id=str(DOCUMENT_ID)
+    )
+
+    seen = drive("note", docs_playground_url, token=docs.token_for(alice))
+
+    [note] = docs.children(source)
+    assert seen["note"]["href"] == f"{docs.url}/docs/{note.id}/"
+    assert Job.objects.get(action="note").status == "succeeded"

@@ -160,6 +160,18 @@ async function main() {
       out.ok = true;
       return;
     }
+    if (scenario === "note") {
+      // The note, on the document the playground edits, with the given bearer token (an OIDC
+      // access token Docs accepts: the note is written into Docs with the caller's rights).
+      await page.evaluate((token) => (window.suiteAiPlayground.token = token), args.token);
+      await page.getByTestId("suite-ai-document-menu").click();
+      await page.getByTestId("suite-ai-document-action-note").click();
+      const link = page.getByTestId("suite-ai-note-link");
+      await link.waitFor({ timeout: WAIT });
+      out.note = { href: await link.getAttribute("href"), text: await link.innerText() };
+      out.ok = true;
+      return;
+    }
     if (scenario === "document") {
       // A whole-document action from the document menu, on the prefilled document made long.
       await page.evaluate((count) => {
