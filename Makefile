@@ -6,7 +6,7 @@ INTEROP := tests/interop
 AI_CLIENT := tests/ai_client
 export PORT ?= 8000
 
-.PHONY: install lock interop run migrate preflight test test-fast lint typecheck bench clean
+.PHONY: install lock interop editor editor-build editor-test editor-latest run migrate preflight test test-fast lint typecheck bench clean
 
 # Exactly the lock (runtime + dev, every file checked against its hash), then the project itself
 # without resolving anything: pyproject.toml only declares ranges, the lock decides what installs.
@@ -43,6 +43,27 @@ $(AI_CLIENT)/node_modules/.installed: $(AI_CLIENT)/package.json $(AI_CLIENT)/pac
 
 INTEROP_DEPS += $(if $(wildcard $(AI_CLIENT)/package.json),$(AI_CLIENT)/node_modules/.installed,)
 
+# The editor extension (editor/): its own toolchain, its unit tests (vitest), and Playwright (no
+# browser download: the browser tests drive Debian's Chromium).
+EDITOR := editor
+$(EDITOR)/node_modules/.installed: $(EDITOR)/package.json $(EDITOR)/package-lock.json
+	npm ci --prefix $(EDITOR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+editor: $(EDITOR)/node_modules/.installed
+
+# The library (editor/dist) and the playground's bundle, which is committed
+# (suite_ai/playground/static/playground/): run after changing editor/, and commit the bundle.
+editor-build: editor
+	npm run --prefix $(EDITOR) build
+
+editor-test: editor
+	npm test --prefix $(EDITOR)
+
+# The same unit and browser tests with the newest BlockNote from the npm registry (not in `make test`).
+editor-latest: editor
+	$(EDITOR)/scripts/check-latest-blocknote.sh
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 
@@ -55,7 +76,8 @@ run: migrate
 preflight: install
 	$(PY) tests/preflight.py
 
-test: install preflight $(INTEROP_DEPS)
+test: install preflight $(INTEROP_DEPS) editor
+	npm test --prefix $(EDITOR)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

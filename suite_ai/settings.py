@@ -306,6 +306,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# /playground/ signs whoever opens it in as a development user with a fresh local token: on by
+# default only where the service is a developer's own (the embedded mode, or DEBUG).
+SUITE_AI_PLAYGROUND = env_bool("SUITE_AI_PLAYGROUND", _embedded_mode() or DEBUG)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_FAILURE_VIEW = "suite_ai.api_errors.csrf_failure_view"  # JSON with a code, like every error
 CSRF_TRUSTED_ORIGINS = env_list(
@@ -335,6 +338,7 @@ INSTALLED_APPS = [
     "suite_ai.jobs",
     "suite_ai.audit",
     "suite_ai.model_endpoint",
+    "suite_ai.playground",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("health/ready", operations.ready, name="health-ready"),
     path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("playground/", include("suite_ai.playground.urls")),
 ]
 
 # Django's own error pages, as JSON errors in the API's shape (suite_ai/api_errors.py).

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 INTEROP_DIR = Path(__file__).resolve().parent / "interop"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 NODE_MAJOR = 20
 TIMEOUT = 3.0
 
@@ -61,6 +62,17 @@ def check_node(environ: Mapping[str, str]) -> str | None:
     if not installed and shutil.which("npm", path=environ.get("PATH", "")) is None:
         return f"npm is not on PATH and {INTEROP_DIR / 'node_modules'} is not installed yet: {hint}"
     return None
+
+
+def check_chromium(environ: Mapping[str, str]) -> str | None:
+    """The browser tests (tests/browser) drive Debian's Chromium: Playwright downloads no browser."""
+    path = environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return None
+    return (
+        f"{path} is not an executable Chromium: the browser tests (tests/browser) drive Debian's Chromium"
+        " (apt-get install chromium), or the one CHROMIUM_PATH names"
+    )
 
 
 def _redis_answers(url: str) -> str | None:
@@ -134,6 +146,7 @@ def check_service(variable: str) -> Check:
 
 CHECKS: tuple[Check, ...] = (
     check_node,
+    check_chromium,
     check_service("DATABASE_URL"),
     check_service("CELERY_BROKER_URL"),
     check_service("REDIS_URL"),

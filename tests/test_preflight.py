@@ -49,6 +49,15 @@ def test_missing_node_is_named_in_one_line_and_fails(path_without_node: str) -> 
     assert "Node 20+" in lines[0]
 
 
+def test_missing_chromium_is_named_in_one_line_and_fails(tmp_path: Path) -> None:
+    result = run_preflight(CHROMIUM_PATH=str(tmp_path / "no-chromium"))
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if "Chromium" in line]
+    assert len(problems) == 1, result.stderr
+    assert problems[0].startswith(f"make test: {tmp_path / 'no-chromium'} is not an executable Chromium")
+    assert "apt-get install chromium" in problems[0]
+
+
 @needs_node
 @pytest.mark.parametrize("variable", ["REDIS_URL", "CELERY_BROKER_URL"])
 def test_redis_that_does_not_answer_is_named_and_fails(variable: str) -> None:

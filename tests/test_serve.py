@@ -182,6 +182,7 @@ def test_the_banner_comes_once_the_port_listens_and_shows_no_secret(served: Serv
     log = served.log()
     banner = log[log.index(BANNER) :].split("\n\n", 1)[0]
     assert f"{BANNER}http://127.0.0.1:{served.port}" in banner
+    assert f"playground http://127.0.0.1:{served.port}/playground/" in banner  # on in the embedded mode
     assert "embedded (SQLite + embedded broker" in banner
     assert "albert-small" in banner and fake_model_server.url in banner  # the model's server, /v1 taken off
     assert "http://docs-user:***@127.0.0.1:9/" in banner  # Docs' base URL, without its password

@@ -318,9 +318,10 @@ class Command(BaseCommand):
             if not announced and accepts_connections(host, port):
                 announced = True
                 url = base_url(host, port)
+                playground = f", playground {url}/playground/" if settings.SUITE_AI_PLAYGROUND else ""
                 lines = [
-                    f"suite_ai is listening on {url} (API {url}/api/v1.0/, Swagger UI {url}/api/v1.0/swagger/);"
-                    " Ctrl-C stops the web server, the worker and beat",
+                    f"suite_ai is listening on {url} (API {url}/api/v1.0/, Swagger UI {url}/api/v1.0/swagger/"
+                    f"{playground}); Ctrl-C stops the web server, the worker and beat",
                     *configuration_lines(),
                 ]
                 self.stdout.write("\n".join(lines))
