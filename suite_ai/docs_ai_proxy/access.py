@@ -28,7 +28,7 @@ from suite_ai.accounts.oidc import ServiceCall, UserAccessToken
 from suite_ai.api_errors import APIError
 from suite_ai.jobs.api.docs_ai import rate_wait
 from suite_ai.jobs.api.views import check_quotas
-from suite_ai.lasuite_docs import DocsError, DocsUnavailable
+from suite_ai.lasuite_docs import DocsDocument, DocsError, DocsUnavailable
 from suite_ai.pipeline.documents import SUBMISSION_RETRY, SUBMISSION_STATUS, SUBMISSION_TIMEOUT, docs_client
 
 
@@ -73,6 +73,14 @@ def _docs_refusal(error: DocsError) -> APIError:
     return APIError(error.code, message, SUBMISSION_STATUS.get(error.code, 400), **extra)
 
 
+def _with_ability(user: User, document: DocsDocument, ability: str) -> Caller:
+    if not document.can(ability):
+        raise APIError(
+            "docs_forbidden", _("Docs does not let you use its AI on this document."), status.HTTP_403_FORBIDDEN
+        )
+    return Caller(user, CallerKind.DOCS_USER)
+
+
 def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str = "ai_proxy") -> Caller:
     """The caller, if Docs gives them ``ability`` on the document; else an ``APIException``: the
     authentication's own (401, or an ``AuthError`` with its code), or an ``APIError`` (403
@@ -85,11 +93,7 @@ def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str
             document = docs_session.document(auth.session, document_id)
         except DocsError as error:
             raise _docs_refusal(error) from None
-        if not document.can(ability):
-            raise APIError(
-                "docs_forbidden", _("Docs does not let you use its AI on this document."), status.HTTP_403_FORBIDDEN
-            )
-        return Caller(user, CallerKind.DOCS_USER)
+        return _with_ability(user, document, ability)
     if not settings.DOCS_BASE_URL:
         # No Docs to ask (development, the playground): as a job whose input is sent, the
         # credentials alone decide.
@@ -105,11 +109,7 @@ def authorize_docs_ai(request: HttpRequest, document_id: uuid.UUID, ability: str
             document = client.get_document(document_id)
     except DocsError as error:
         raise _docs_refusal(error) from None
-    if not document.can(ability):
-        raise APIError(
-            "docs_forbidden", _("Docs does not let you use its AI on this document."), status.HTTP_403_FORBIDDEN
-        )
-    return Caller(user, CallerKind.DOCS_USER)
+    return _with_ability(user, document, ability)
 
 
 def check_limits(caller: Caller, document_id: uuid.UUID, tokens: int) -> None:
