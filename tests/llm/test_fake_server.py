@@ -112,7 +112,7 @@ def test_fixed_and_random_latency(fake_model):
 
 
 def test_holds_a_thousand_slow_requests_at_once(fake_model):
-    fake_model.configure(latency=0.8)
+    fake_model.configure(latency=3.0)  # long enough for all 1,000 to be in flight together on a busy machine
 
     async def burst() -> list[int]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
