@@ -11,9 +11,8 @@ import pytest
 
 from tests.e2e.conftest import model_env, worker, worker_factory  # noqa: F401 (fixtures)
 from tests.fakes.docs_server import FakeDocsServer
+from tests.support.docs_stack import docs_settings, fake_docs
 from tests.support.processes import start_web
-
-SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
 
 
 @pytest.fixture
@@ -25,10 +24,7 @@ def playground_url(transactional_db, model_env, tmp_path: Path) -> Iterator[str]
 
 @pytest.fixture
 def docs() -> Iterator[FakeDocsServer]:
-    """A fake La Suite Docs with its identity provider, as in tests/e2e/test_docs_e2e.py."""
-    with FakeDocsServer() as server:
-        server.oidc.register_client(*SUITE_AI_CLIENT)
-        server.enable_external_actions("content_retrieve", "content")
+    with fake_docs() as server:
         yield server
 
 
@@ -36,13 +32,7 @@ def docs() -> Iterator[FakeDocsServer]:
 def docs_env(docs: FakeDocsServer, model_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
     return {
         **model_env,
-        "DOCS_BASE_URL": docs.url,
-        "OIDC_OP_URL": docs.oidc.issuer,
-        "OIDC_OP_INTROSPECTION_ENDPOINT": docs.oidc.introspection_endpoint,
-        "OIDC_RS_CLIENT_ID": SUITE_AI_CLIENT[0],
-        "OIDC_RS_CLIENT_SECRET": SUITE_AI_CLIENT[1],
-        "OIDC_RS_ALLOWED_AUDIENCES": "suite-ai",
-        "OIDC_VERIFY_SSL": "false",
+        **docs_settings(docs),
         "SUITE_AI_PLAYGROUND": "true",
     }
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from suite_ai.accounts.services import create_api_token
-from tests.docs_ai_proxy.payloads import SUITE_AI_CLIENT
 from tests.fakes.docs_server import FakeDocsServer
 from tests.fakes.mistral_server import FakeMistralServer
+from tests.support.docs_stack import docs_settings, fake_docs
 from tests.support.processes import start_web
 
 
@@ -32,8 +32,7 @@ def token(transactional_db) -> str:
 
 @pytest.fixture
 def docs() -> Iterator[FakeDocsServer]:
-    with FakeDocsServer() as server:
-        server.oidc.register_client(*SUITE_AI_CLIENT)
+    with fake_docs() as server:
         yield server
 
 
@@ -43,13 +42,7 @@ def docs_proxy(transactional_db, docs: FakeDocsServer, fake_model: FakeMistralSe
         tmp_path,
         MISTRAL_API_KEY=fake_model.api_key,
         MISTRAL_SERVER_URL=fake_model.url,
-        DOCS_BASE_URL=docs.url,
-        OIDC_OP_URL=docs.oidc.issuer,
-        OIDC_OP_INTROSPECTION_ENDPOINT=docs.oidc.introspection_endpoint,
-        OIDC_RS_CLIENT_ID=SUITE_AI_CLIENT[0],
-        OIDC_RS_CLIENT_SECRET=SUITE_AI_CLIENT[1],
-        OIDC_RS_ALLOWED_AUDIENCES="suite-ai",
-        OIDC_VERIFY_SSL="false",
+        **docs_settings(docs),
     )
     yield url
     process.stop()

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
 OPERATIONS = {"operations": [{"type": "update", "id": "block-1$", "block": "<p>Bonjour le monde</p>"}]}
 # BlockNote's applyDocumentOperations tool, as its AI extension declares it (abridged schema).
 TOOL_DEFINITIONS = {

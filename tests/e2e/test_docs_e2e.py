@@ -14,6 +14,7 @@ from suite_ai import blocknote
 from suite_ai.jobs.models import Job
 from suite_ai.pipeline import ACTIONS
 from tests.fakes.docs_server import FakeDocsServer
+from tests.support.docs_stack import docs_settings, fake_docs
 from tests.support.processes import ManagedProcess, start_web
 from tests.support.waiting import b64, wait_finished
 
@@ -33,14 +34,11 @@ La rénovation du gymnase commence en septembre. Mme Durand suivra le chantier.
 
 Le prochain comité aura lieu le 3 juin. M. Petit enverra l'ordre du jour une semaine avant.
 """
-SUITE_AI_CLIENT = ("suite-ai", "suite-ai-rs-secret")
 
 
 @pytest.fixture
 def docs() -> Iterator[FakeDocsServer]:
-    with FakeDocsServer() as server:
-        server.oidc.register_client(*SUITE_AI_CLIENT)
-        server.enable_external_actions("content_retrieve", "content")
+    with fake_docs() as server:
         yield server
 
 
@@ -48,14 +46,8 @@ def docs() -> Iterator[FakeDocsServer]:
 def docs_env(docs: FakeDocsServer, model_env: dict[str, str]) -> dict[str, str]:
     return {
         **model_env,
-        "DOCS_BASE_URL": docs.url,
+        **docs_settings(docs),
         "DOCS_SERVER_TO_SERVER_TOKEN": "server-api-token",
-        "OIDC_OP_URL": docs.oidc.issuer,
-        "OIDC_OP_INTROSPECTION_ENDPOINT": docs.oidc.introspection_endpoint,
-        "OIDC_RS_CLIENT_ID": SUITE_AI_CLIENT[0],
-        "OIDC_RS_CLIENT_SECRET": SUITE_AI_CLIENT[1],
-        "OIDC_RS_ALLOWED_AUDIENCES": "suite-ai",
-        "OIDC_VERIFY_SSL": "false",
         "SUITE_AI_MAX_ATTEMPTS": "3",
     }
 
