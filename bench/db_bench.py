@@ -6,7 +6,11 @@ them: it stays one ``UPDATE … RETURNING`` whatever this says):
 - the submitted job (web): ``INSERT`` of a ``Job`` row, in autocommit as a submission runs it;
 - a job event, about three per job (first delta, last delta, done): ``INSERT`` of a ``JobEvent``;
 - the job's model call (one per single-call job): ``INSERT`` of a ``ModelCall`` row;
-- the success: one conditional ``UPDATE`` of the job (status, result, usage, full progress).
+- the success: one conditional ``UPDATE`` of the job (status, result, usage, full progress);
+- two reads, timed for turning a row into a model instance: the claimed job's row (worker; the
+  bench reads it with a ``SELECT`` of the columns the claim's ``RETURNING`` gives, so that it can
+  read the same row again), and the user of an API token (web, every request with a local token);
+  ``suite_ai.prebuilt_sql`` against ``Model.objects.raw()`` and the ORM's ``select_related`` join.
 
 Both variants of each statement are defined here: the hand-written SQL (as
 ``suite_ai/jobs/services.py`` has it for events and the success, and had it for the two inserts
@@ -41,7 +45,10 @@ sys.path.insert(0, str(ROOT))
 from bench.performance_doc import sql_block  # noqa: E402
 
 # Statements per job, to turn a difference per statement into a difference per job.
-PER_JOB = {"job insert (web)": 1, "event insert": 3, "model call insert": 1, "success update": 1}
+PER_JOB = {
+    "job insert (web)": 1, "event insert": 3, "model call insert": 1, "success update": 1,
+    "claimed job read (worker)": 1, "token user read (web)": 1,
+}  # fmt: skip
 RESULT = {"markdown": "Le comité a validé l'ouverture à trois ministères. " * 8, "blocks": [{"type": "paragraph"}] * 3}
 USAGE = {"model": "mistral-small-latest", "prompt_tokens": 412, "completion_tokens": 96, "calls": 1}
 
@@ -71,7 +78,37 @@ def variants() -> dict[str, dict[str, Callable[..., Any]]]:
     from django.db.models.functions import Greatest
     from django.utils import timezone
 
+    from suite_ai import prebuilt_sql
+    from suite_ai.accounts.models import ApiToken, User, hash_token
+    from suite_ai.accounts.services import user_for_api_token
     from suite_ai.jobs.models import Job, JobEvent, JobStatus, ModelCall
+
+    @functools.cache
+    def job_read_sql() -> str:
+        quote = connection.ops.quote_name
+        owner = f"(SELECT {{}} FROM {quote(User._meta.db_table)} AS u WHERE u.id = {quote('owner_id')})"
+        return (
+            f"SELECT {prebuilt_sql.columns(Job)}, {owner.format('sub')} AS owner_sub, {owner.format('email')}"
+            f" AS owner_email FROM {quote(Job._meta.db_table)} WHERE id = %s"
+        )
+
+    def raw_job_read(job_id: uuid.UUID) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute(job_read_sql(), [job_id])
+            row = cursor.fetchone()
+        job = prebuilt_sql.from_row(Job, row)
+        job.owner = User.from_db(connection.alias, ["id", "sub", "email"], [job.owner_id, *row[-2:]])
+        return job
+
+    def orm_job_read(job_id: uuid.UUID) -> Any:
+        job = next(iter(Job.objects.raw(job_read_sql(), [job_id])))
+        owner = [job.owner_id, getattr(job, "owner_sub"), getattr(job, "owner_email")]  # noqa: B009
+        job.owner = User.from_db(connection.alias, ["id", "sub", "email"], owner)
+        return job
+
+    def orm_token_user(token: str) -> Any:
+        api_token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+        return api_token.user if api_token is not None else None
 
     @functools.cache
     def insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -160,6 +197,8 @@ def variants() -> dict[str, dict[str, Callable[..., Any]]]:
             "ORM": lambda fields: ModelCall.objects.create(**fields),
         },
         "success update": {"raw SQL": raw_succeed, "ORM": orm_succeed},
+        "claimed job read (worker)": {"raw SQL": raw_job_read, "ORM": orm_job_read},
+        "token user read (web)": {"raw SQL": user_for_api_token, "ORM": orm_token_user},
     }
 
 
@@ -168,8 +207,10 @@ class Fixtures:
 
     def __init__(self) -> None:
         from suite_ai.accounts.models import User
+        from suite_ai.accounts.services import create_api_token
 
         self.owner, _ = User.objects.get_or_create(sub="db-bench", defaults={"email": "bench@example.gouv.fr"})
+        self.tokens = [create_api_token(f"db-bench-{index}") for index in range(50)]
 
     def job_fields(self) -> dict[str, Any]:
         from django.utils import timezone
@@ -236,6 +277,15 @@ def check_same_rows(table: dict[str, dict[str, Callable[..., Any]]], fixtures: F
     for name, pair in (("job", jobs), ("event", events), ("model call", calls), ("success", succeeded)):
         assert pair[0] == pair[1], f"{name}: {pair[0]} != {pair[1]}"
 
+    def columns(instance: Any) -> dict[str, Any]:
+        values = {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+        return {name: (type(value), value) for name, value in values.items()}
+
+    (job_id,) = fixtures.running_jobs(1)
+    for statement, argument in (("claimed job read (worker)", job_id), ("token user read (web)", fixtures.tokens[0])):
+        read = [table[statement][variant](argument) for variant in ("raw SQL", "ORM")]
+        assert columns(read[0]) == columns(read[1]), f"{statement}: {read[0]} != {read[1]}"
+
 
 def timed_batch(statement: str, function: Callable[..., Any], fixtures: Fixtures, batch: int) -> float:
     """CPU milliseconds of this process per statement, over one batch."""
@@ -244,6 +294,8 @@ def timed_batch(statement: str, function: Callable[..., Any], fixtures: Fixtures
     arguments: list[tuple[Any, ...]]
     if statement == "job insert (web)":
         arguments = [(fixtures.job_fields(),) for _ in range(batch)]
+    elif statement == "token user read (web)":
+        arguments = [(fixtures.tokens[index % len(fixtures.tokens)],) for index in range(batch)]
     else:
         job_ids = fixtures.running_jobs(batch)
         if statement == "event insert":
@@ -253,7 +305,7 @@ def timed_batch(statement: str, function: Callable[..., Any], fixtures: Fixtures
         else:
             arguments = [(job_id,) for job_id in job_ids]
     started = time.process_time()
-    if statement == "job insert (web)":  # a submission: autocommit, no transaction around it
+    if statement.endswith("(web)"):  # a request: autocommit, no transaction around it
         for args in arguments:
             function(*args)
     else:  # the worker's final transaction

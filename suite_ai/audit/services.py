@@ -48,18 +48,27 @@ def record_finished(job_id: uuid.UUID | str) -> AuditRecord | None:
     raises: the job is finished either way, and a failure is logged with the job's id only."""
     try:
         job = Job.objects.select_related("owner").get(pk=job_id)
+    except Exception:
+        logger.exception("audit record not written for job %s", job_id)
+        return None
+    return record_final(job)
+
+
+def record_final(job: Job) -> AuditRecord | None:
+    """The audit record of ``job`` as its final transaction has just written it, for a caller that
+    holds that state (the worker, at success: reading the row back cost it more than the rest of
+    the record). Same guarantees as ``record_finished``."""
+    try:
         usage = job.usage if isinstance(job.usage, dict) else {}
-        revision = (
-            JobCheckpoint.objects.filter(job_id=job.id, key=SOURCE_REVISION).values_list("output", flat=True).first()
-        )
         if job.input is not None:
             source, revision = "input", f"sha256:{_sha256(job.input)}"
         else:
-            source, revision = "docs", revision or ""
+            checkpoint = JobCheckpoint.objects.filter(job_id=job.id, key=SOURCE_REVISION)
+            source, revision = "docs", checkpoint.values_list("output", flat=True).first() or ""
         models_used = usage.get("models")
         record = AuditRecord(
             job_id=job.id,
-            user=job.owner,
+            user_id=job.owner_id,
             user_sub=job.owner.sub,
             user_email=job.owner.email,
             action=job.action,
@@ -87,7 +96,7 @@ def record_finished(job_id: uuid.UUID | str) -> AuditRecord | None:
     except IntegrityError:
         return None  # already recorded
     except Exception:
-        logger.exception("audit record not written for job %s", job_id)
+        logger.exception("audit record not written for job %s", job.id)
         return None
 
 

@@ -19,6 +19,7 @@ from django.db.models import Max, Model, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from suite_ai import prebuilt_sql
 from suite_ai.accounts.models import User
 from suite_ai.audit import services as audit
 from suite_ai.jobs import metrics, notify
@@ -194,7 +195,6 @@ def _claim_sql(vendor: str, capped: bool = False) -> str:
     per-user cap: fewer than ``%s`` of the owner's jobs running (see ``claim``). Cached per
     database vendor, whose quoting it uses."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in Job._meta.concrete_fields if field.column)
     user = quote(User._meta.db_table)
     table = quote(Job._meta.db_table)
     # Only names from the models are formatted in; every value is a parameter.
@@ -210,7 +210,7 @@ def _claim_sql(vendor: str, capped: bool = False) -> str:
         " attempts = attempts + 1, deferred = %s"
         " WHERE id = %s AND status = %s AND NOT cancel_requested AND (available_at IS NULL OR available_at <= %s)"
         f"{cap}"
-        f" RETURNING {columns}, {owner.format(quote('sub'))} AS owner_sub,"
+        f" RETURNING {prebuilt_sql.columns(Job)}, {owner.format(quote('sub'))} AS owner_sub,"
         f" {owner.format(quote('email'))} AS owner_email"
     )
 
@@ -242,13 +242,14 @@ def _claim(job_id: uuid.UUID | str, worker: str, cap: int | None) -> Job | None:
     ]
     if cap is not None:
         params += [JobStatus.RUNNING, cap]
-    claimed = list(Job.objects.raw(_claim_sql(connection.vendor, cap is not None), params))
-    if not claimed:
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.vendor, cap is not None), params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    job = claimed[0]
-    # The owner as far as a job needs it; any other field of it loads on first use.
-    owner = [job.owner_id, getattr(job, "owner_sub"), getattr(job, "owner_email")]  # noqa: B009 (extra columns)
-    job.owner = User.from_db(connection.alias, ["id", "sub", "email"], owner)
+    job = prebuilt_sql.from_row(Job, row)
+    # The owner as far as a job needs it (the row's last two columns); any other field of it loads on first use.
+    job.owner = User.from_db(connection.alias, ["id", "sub", "email"], [job.owner_id, *row[-2:]])
     if job.attempts == 1 and job.enqueued_at is not None:
         metrics.QUEUE_WAIT.labels(action=job.action).observe((now - job.enqueued_at).total_seconds())
     return job
@@ -290,7 +291,10 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
         if done:
             emit(job.id, JobEvent.Kind.DONE, {"status": JobStatus.SUCCEEDED, "result": result})
     if done:
-        _observe_finished(job, JobStatus.SUCCEEDED, now, usage)
+        # The job as the UPDATE above wrote it, so the audit record needs no read-back.
+        job.status, job.result, job.usage, job.prompt_version = JobStatus.SUCCEEDED, result, usage, prompt_version
+        job.finished_at, job.credentials = now, ""
+        _observe_finished(job, JobStatus.SUCCEEDED, now, usage, final=True)
     return done
 
 
@@ -373,8 +377,15 @@ def _streamed_this_attempt(job_id: uuid.UUID | str) -> bool:
     return events.filter(kind=JobEvent.Kind.DELTA, id__gt=start or 0).exists()
 
 
-def _observe_finished(job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "") -> None:
-    audit.record_finished(job.id)  # who, what, which model and revision, what it cost: never text
+def _observe_finished(
+    job: Job, status: str, now: Any, usage: dict[str, Any] | None, code: str = "", *, final: bool = False
+) -> None:
+    """``final``: ``job`` holds what its final transaction wrote (else its row is read back)."""
+    # The audit record: who, what, which model and revision, what it cost; never text.
+    if final:
+        audit.record_final(job)
+    else:
+        audit.record_finished(job.id)
     metrics.JOBS_FINISHED.labels(action=job.action, status=status).inc()
     if job.started_at is not None:
         metrics.RUN_TIME.labels(action=job.action).observe((now - job.started_at).total_seconds())

@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from suite_ai.audit.models import AuditRecord
+from suite_ai.audit.services import record_finished
 from suite_ai.jobs import services
 from suite_ai.jobs.models import Job
 from tests.fakes.mistral_server import Behaviour
@@ -79,6 +80,13 @@ def test_finished_jobs_are_audited_by_the_worker_without_text_and_outlive_the_pu
     assert record.calls == job.usage["calls"] and record.attempts == job.attempts == 1
     assert record.finished_at == job.finished_at and record.created_at == job.created_at
     no_text_in(record)
+    # The worker builds it from its own copy of the job, without reading the row back: the same
+    # record as the one read from the row.
+    fields = [field.attname for field in AuditRecord._meta.fields if field.attname != "id"]
+    from_worker = {name: getattr(record, name) for name in fields}
+    record.delete()
+    from_row = record_finished(job.id)
+    assert from_row is not None and {name: getattr(from_row, name) for name in fields} == from_worker
 
     failed_record = AuditRecord.objects.get(job_id=failed.id)
     assert (failed_record.status, failed_record.error_code) == ("failed", failed.error_code)
@@ -108,8 +116,6 @@ def test_a_cancelled_job_is_audited_once_and_its_owner_may_be_deleted(alice):
     assert alice.client.post(f"/api/v1.0/jobs/{job.id}/cancel/").status_code in (200, 202)
     record = AuditRecord.objects.get(job_id=job.id)
     assert (record.status, record.prompt_tokens, record.output_sha256) == ("cancelled", 0, "")
-    from suite_ai.audit.services import record_finished
-
     assert record_finished(job.id) is None and AuditRecord.objects.filter(job_id=job.id).count() == 1
     job.owner.delete()  # the user and their jobs go; who they were stays on the record
     record.refresh_from_db()

@@ -100,3 +100,42 @@ def test_model_calls_and_jobs_go_through_the_orm(owner, django_assert_num_querie
         services.insert_rows(calls)
     assert all(call.pk is not None and not call._state.adding for call in calls)
     assert [c.stage for c in ModelCall.objects.filter(job=job)] == ["single"] * 3
+
+
+def _columns(instance: Any) -> dict[str, Any]:
+    """Every column's value, with its type (a UUID is not its string)."""
+    fields = type(instance)._meta.concrete_fields
+    return {field.attname: (type(value), value) for field in fields for value in [getattr(instance, field.attname)]}
+
+
+def test_a_claimed_job_is_the_row_the_orm_reads(owner):
+    """The claim reads its row with prebuilt SQL (suite_ai.prebuilt_sql): every field converted as
+    the ORM converts it, JSON, UUIDs and times included, on SQLite and on Postgres."""
+    owner.email = "owner@example.org"
+    owner.save()
+    queued = Job.objects.create(
+        owner=owner, document_id=uuid.uuid4(), action="translate", options={"language": "en", "n": [1, None]},
+        input={"markdown": "Élan « x »"}, input_hash="h", status=JobStatus.QUEUED, enqueued_at=timezone.now(),
+        note_id=uuid.uuid4(), usage={"calls": 1},
+    )  # fmt: skip
+    claimed = services.claim(queued.id, "worker-1")
+    assert claimed is not None
+    read = Job.objects.get(id=queued.id)
+    assert _columns(claimed) == _columns(read) and claimed.status == JobStatus.RUNNING and claimed.attempts == 1
+    assert claimed.started_at is not None and claimed.started_at.tzinfo is not None
+    assert (claimed.owner.id, claimed.owner.sub, claimed.owner.email) == (owner.id, "sql-owner", "owner@example.org")
+    assert claimed._state.adding is False and claimed._state.db == "default"
+    assert services.claim(queued.id, "worker-2") is None  # claimed once
+
+
+def test_the_user_of_an_api_token_is_the_row_the_orm_reads(owner):
+    from suite_ai.accounts.models import ApiToken, hash_token
+    from suite_ai.accounts.services import create_api_token, user_for_api_token
+
+    token = create_api_token(owner.sub, "laptop")
+    user = user_for_api_token(token)
+    assert user is not None and user._state.adding is False
+    orm = ApiToken.objects.select_related("user").get(token_hash=hash_token(token)).user
+    assert _columns(user) == _columns(orm)
+    assert user.created_at is not None and user.created_at.tzinfo is not None
+    assert user_for_api_token(token + "x") is None
