@@ -217,16 +217,27 @@ def _cpu(pids: list[int]) -> dict[int, float]:
     return out
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine so far (/proc/stat), to tell how loaded it was."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def measure(
     target: Target, server_pids: list[int], sampler: ConnectionSampler, clients: int, seconds: float
 ) -> dict[str, Any]:
     before = _cpu(server_pids)
+    machine_before = machine_cpu()
     started = time.perf_counter()
     with sampler:
         result = asyncio.run(_closed_loop(target, clients, seconds))
     elapsed = time.perf_counter() - started
     after = _cpu(server_pids)
+    machine_after = machine_cpu()
     cpu = sum(after[pid] - before[pid] for pid in after if pid in before)
+    busy = machine_after[0] - machine_before[0]
     results = len(result.latencies)
     return {
         "side": target.name,
@@ -237,6 +248,8 @@ def measure(
         "p99_s": percentile(result.latencies, 99),
         "server_cpu_ms_per_result": cpu / max(1, results) * 1000,
         "server_processes": len(after),
+        # The whole machine's busy share of its cores: this side, its stand-ins, and anyone else.
+        "machine_busy": busy / max(1e-9, machine_after[1] - machine_before[1]),
         "errors": sum(result.errors.values()),
         "errors_by_status": dict(result.errors.most_common()),
         "max_db_connections_open": sampler.max_open,
@@ -495,8 +508,8 @@ def docs_side(args: argparse.Namespace, model: FakeModel, server: str, log_dir: 
 def table(results: dict[str, Any], client_counts: list[int]) -> list[str]:
     lines = [
         "| clients | served by | results/s | latency p50 / p99 | server CPU per result | errors (by status) "
-        "| DB connections open / active, max |",
-        "|---|---|---|---|---|---|---|",
+        "| DB connections open / active, max | machine busy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for clients in client_counts:
         for side in ("suite_ai", "Docs"):
@@ -504,13 +517,13 @@ def table(results: dict[str, Any], client_counts: list[int]) -> list[str]:
             if r is None:
                 if side == "Docs":
                     reference = DOCS_REFERENCE.get(clients, "none")
-                    lines.append(f"| {clients} | Docs 5.4.1 (not run: the issue's figures) | {reference} | | | | |")
+                    lines.append(f"| {clients} | Docs 5.4.1 (not run: the issue's figures) | {reference} | | | | | |")
                 continue
             errors = ", ".join(f"{count} × {kind}" for kind, count in r["errors_by_status"].items()) or "0"
             lines.append(
                 f"| {clients} | {side} | {r['results_per_second']:.1f} | {r['p50_s']:.2f} / {r['p99_s']:.2f} s "
                 f"| {r['server_cpu_ms_per_result']:.2f} ms | {errors} "
-                f"| {r['max_db_connections_open']} / {r['max_db_connections_active']} |"
+                f"| {r['max_db_connections_open']} / {r['max_db_connections_active']} | {r['machine_busy']:.0%} |"
             )
     return lines
 
@@ -575,8 +588,12 @@ def main() -> None:
     redis.start()
     redis_url = redis.url.rsplit("/", 1)[0]
     model = FakeModel(log_dir)
+    idle_before = machine_cpu()
+    time.sleep(3)
+    idle_after = machine_cpu()
     results: dict[str, Any] = {
         "conditions": {
+            "machine_busy_before": (idle_after[0] - idle_before[0]) / max(1e-9, idle_after[1] - idle_before[1]),
             "postgres": "own cluster" if postgres else server,
             "max_connections": max_connections(server),
             "load_average_before": os.getloadavg(),
@@ -607,7 +624,8 @@ def main() -> None:
         ", ".join(f"{value:.2f}" for value in conditions[key]) for key in ("load_average_before", "load_average_after")
     )
     print(
-        f"Postgres max_connections {conditions['max_connections']}; load average (1, 5, 15 min) before / after: {loads}"
+        f"Postgres max_connections {conditions['max_connections']}; machine busy in the 3 s before: "
+        f"{conditions['machine_busy_before']:.0%}; load average (1, 5, 15 min) before / after: {loads}"
     )
     print()
     for line in [*table(results, args.client_counts), "", *verdicts(results)]:
