@@ -219,7 +219,8 @@ def _cpu(pids: list[int]) -> dict[int, float]:
 
 def machine_cpu() -> tuple[float, float]:
     """Busy and total CPU seconds of the whole machine so far (/proc/stat), to tell how loaded it was."""
-    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     hz = os.sysconf("SC_CLK_TCK")
     return (sum(ticks) - idle) / hz, sum(ticks) / hz
