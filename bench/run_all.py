@@ -54,6 +54,7 @@ def main() -> None:
         run(script, "--json", str(path))
         refresh({name: json.loads(path.read_text())})
     run("sse_bench.py")
+    run("docs_ai_bench.py")  # Docs' side too when DOCS_SRC names a Docs checkout
     run("ttfc_bench.py")
     run("llm_bench.py")
     run("blocknote_bench.py")

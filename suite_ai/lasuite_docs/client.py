@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -215,6 +217,14 @@ class _ConfigCache:
 CONFIG_CACHE = _ConfigCache()
 
 
+@functools.cache
+def tls_context(verify: bool | str = True) -> ssl.SSLContext:
+    """One TLS context per ``verify`` setting, shared by every client of the process: a client is
+    made per task and per session lookup, and building a context loads and parses the whole CA
+    bundle (docs/performance.md)."""
+    return httpx.create_ssl_context(verify=verify)
+
+
 class DocsClient:
     """The Docs REST client. ``base_url`` is the instance's root (``DOCS_BASE_URL``, e.g.
     ``https://docs.example.org``): the API lives under it, and so do the frontend's
@@ -254,7 +264,7 @@ class DocsClient:
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
-            verify=verify,
+            verify=tls_context(verify),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +16,7 @@ from suite_ai.lasuite_docs import (
     DocsNotFound,
     DocsUnauthorized,
 )
+from suite_ai.lasuite_docs.client import tls_context
 from tests.fakes.docs_server import DEFAULT_EXTERNAL_API, markdown_to_yjs
 from tests.lasuite_docs.conftest import World
 
@@ -166,3 +168,21 @@ def test_tokens_and_content_never_reach_the_logs(
     assert "503" in logged, "the retry is logged"
     assert token not in logged and content.content_b64[:40] not in logged
     assert token not in repr(client) and token not in repr(client._user)
+
+
+def test_clients_share_one_tls_context(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client is made per task and per Docs-session lookup: the CA bundle is read once for all
+    of them, not once per client (each read parses the whole bundle)."""
+    reads: list[object] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        reads.append(args or kwargs)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    tls_context.cache_clear()
+    for user in (world.alice, world.bob, world.alice):
+        with world.client(user) as client:
+            assert client.get_document(world.source.id).title == "Minutes"
+    assert len(reads) == 1
