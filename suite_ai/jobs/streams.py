@@ -22,7 +22,6 @@ import asyncio
 import functools
 import json
 import logging
-import os
 import socket
 import uuid
 from collections.abc import Callable, Iterable
@@ -34,7 +33,7 @@ import redis.asyncio
 from django.conf import settings
 from django.db import connection
 
-from suite_ai.jobs import notify
+from suite_ai.jobs import datagrams, notify
 from suite_ai.jobs.models import JobEvent
 
 logger = logging.getLogger(__name__)
@@ -203,18 +202,16 @@ class LocalListener:
     """Datagrams from the processes of this machine (no Redis): one socket per web process."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / f"{os.getpid()}-{uuid.uuid4().hex[:8]}{notify.SOCKET_SUFFIX}"
+        self.directory = directory
+        self.path: Path | None = None
         self.sock: socket.socket | None = None
         self.hub: Hub | None = None
 
     def start(self, hub: Hub) -> None:
         self.hub = hub
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            sock.bind(str(self.path))
+            sock, self.path = datagrams.bind(self.directory)
         except OSError as error:  # e.g. a data directory whose path is too long for a socket
-            sock.close()
             logger.warning("event notifications off (%s); streams rely on the sweep", error)
             return
         sock.setblocking(False)
@@ -247,7 +244,8 @@ class LocalListener:
             asyncio.get_running_loop().remove_reader(self.sock.fileno())
             self.sock.close()
             self.sock = None
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 class RedisListener:
