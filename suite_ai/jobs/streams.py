@@ -43,9 +43,9 @@ FETCH_ROWS = 500  # events per read; a long replay takes several
 FETCH_JOBS = 200  # jobs per read, so that the statement stays small
 SWEEP_JOBS = 100  # jobs per sweep query: short reads, none holding the loop long
 READY_TIMEOUT = 2.0  # waiting longer for Redis to confirm a subscription: the sweep takes over
-# After a notification, the hub waits this long for others before it reads: a job's events come in
-# bursts (its last output and ``done``; its claim and its stream opening), and many jobs' events
-# are read by one query. Well under the delivery latency a person notices.
+# After a read, the next one waits this long for more notifications: under load, a job's events
+# come in bursts (its claim and its stream opening) and many jobs' events are read by one query.
+# A notification after a quiet spell is read at once: it is on the path of a first character.
 BATCH_WINDOW = 0.01
 
 T = TypeVar("T")
@@ -443,11 +443,14 @@ class Hub:
         self._dirty_event.set()
 
     async def _fetch_loop(self) -> None:
-        # One read at a time: the notifications that arrive during a read are served together
-        # by the next one, so a busy process makes fewer, larger reads.
+        # One read at a time: the notifications that arrive during a read, or within BATCH_WINDOW
+        # after it, are served together by the next one, so a busy process makes fewer, larger reads.
+        last_read = float("-inf")
         while True:
             await self._dirty_event.wait()
-            await asyncio.sleep(BATCH_WINDOW)
+            wait = last_read + BATCH_WINDOW - self.loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             self._dirty_event.clear()
             while self._dirty:
                 cursors: dict[str, int] = {}
@@ -468,6 +471,7 @@ class Hub:
                 self._deliver(rows)
                 if len(rows) >= FETCH_ROWS:  # more than one read's worth: read on
                     self._dirty.update(cursors)
+            last_read = self.loop.time()
 
     def _deliver(self, rows: Iterable[Row]) -> None:
         for event_id, job_id, kind, data in rows:
