@@ -19,13 +19,14 @@ is late, never missing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import socket
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -64,6 +65,41 @@ class ReadPool:
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, _released, function, args)
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """``run`` for a function that only reads: its answer is handed over before the thread
+        gives its connection back, because closing the last connection to SQLite checkpoints the
+        write-ahead log (an fsync) and the events of a stream would wait for it."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if answer.done():
+                return  # the awaiting stream went away
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(result)
+
+        def work() -> None:
+            try:
+                result, error = function(*args), None
+            except BaseException as raised:
+                result, error = None, raised
+            try:
+                loop.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits any more
+            finally:
+                connection.close()
+
+        def cancelled(submitted: Future[None]) -> None:  # never run: the pool shut down
+            if submitted.cancelled():
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(answer.cancel)
+
+        self.executor.submit(work).add_done_callback(cancelled)
+        return await answer
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -462,7 +498,7 @@ class Hub:
                 if not cursors:
                     continue
                 try:
-                    rows = await self.pool.run(read_events, cursors, FETCH_ROWS)
+                    rows = await self.pool.read(read_events, cursors, FETCH_ROWS)
                 except Exception as error:
                     logger.warning("reading job events failed (%s); retrying", type(error).__name__)
                     self._dirty.update(cursors)
@@ -490,7 +526,7 @@ class Hub:
             jobs = list(self.followers)
             for start in range(0, len(jobs), SWEEP_JOBS):
                 try:
-                    latest = await self.pool.run(latest_event_ids, jobs[start : start + SWEEP_JOBS])
+                    latest = await self.pool.read(latest_event_ids, jobs[start : start + SWEEP_JOBS])
                 except Exception as error:
                     logger.warning("sweeping job events failed (%s)", type(error).__name__)
                     break
