@@ -482,7 +482,7 @@ CELERY_BROKER_POLL_INTERVAL = env_seconds("SUITE_AI_BROKER_POLL_INTERVAL", 0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "suite_ai.jobs.transports:FilesystemTransport"
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "processed", "control", "wake"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -490,6 +490,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # Where workers bind the sockets a new message wakes them on; the poll is the fallback.
+        "wake_folder": str(_broker_dir / "wake"),
         "polling_interval": CELERY_BROKER_POLL_INTERVAL,
     }
 else:

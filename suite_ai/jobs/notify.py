@@ -20,9 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import socket
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Protocol
@@ -31,10 +29,11 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from suite_ai.jobs import datagrams
+
 logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "suite_ai:job-events:"
-SOCKET_SUFFIX = ".sock"
 
 
 def channel(job_id: uuid.UUID | str) -> str:
@@ -77,50 +76,15 @@ class RedisPublisher:
 
 
 class LocalPublisher:
-    """Datagrams to the web processes of this machine. A datagram arrives whole or not at all,
-    and no connection has to be kept or re-made when a web process restarts."""
-
-    RESCAN_EVERY = 1.0  # also re-list when the directory changes; this catches what its mtime misses
-    BACKOFF = 1.0  # a web process whose socket stayed full is skipped this long
+    """Datagrams to the web processes of this machine (``suite_ai.jobs.datagrams``)."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        # A full receive queue (the web process busy) makes the sender wait, briefly: Linux queues
-        # few datagrams per socket, and dropping would leave the event to the sweep.
-        self.sock.settimeout(0.05)
-        self._lock = threading.Lock()
-        self._targets: list[str] = []
-        self._listed_at = 0.0
-        self._mtime = -1
-        self._skip_until: dict[str, float] = {}
-
-    def _refresh(self, now: float) -> list[str]:
-        try:
-            mtime = self.directory.stat().st_mtime_ns
-        except FileNotFoundError:
-            return []
-        if mtime != self._mtime or now - self._listed_at > self.RESCAN_EVERY:
-            with self._lock:
-                self._targets = [str(path) for path in self.directory.glob(f"*{SOCKET_SUFFIX}")]
-                self._mtime, self._listed_at = mtime, now
-        return self._targets
+        # A full receive queue (the web process busy) makes the sender wait, briefly: dropping
+        # would leave the event to the sweep. A web process whose socket stayed full is skipped 1 s.
+        self.fanout = datagrams.Fanout(directory, wait=0.05, backoff=1.0)
 
     def publish(self, job_id: str) -> None:
-        now = time.monotonic()
-        payload = job_id.encode("ascii")
-        for target in self._refresh(now):
-            if self._skip_until.get(target, 0.0) > now:
-                continue
-            try:
-                self.sock.sendto(payload, target)
-            except (TimeoutError, BlockingIOError):
-                self._skip_until[target] = now + self.BACKOFF
-            except ConnectionRefusedError:
-                # Nobody reads this socket any more: a web process that died without cleaning up.
-                Path(target).unlink(missing_ok=True)
-            except OSError:
-                pass  # gone between the listing and the send
+        self.fanout.send(job_id.encode("ascii"))
 
 
 @functools.cache

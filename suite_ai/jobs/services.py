@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -144,8 +145,9 @@ def submit(submission: Submission) -> tuple[Job, bool]:
         if existing is None:
             raise
         return existing, False
-    # Enqueued once the row is committed: at once, or when the caller's transaction commits.
-    transaction.on_commit(lambda: enqueue(job.id))
+    # Enqueued once the row is committed (at once, or when the caller's transaction commits), and
+    # during a request once the request is over (see ``request_finished``).
+    transaction.on_commit(lambda: _enqueue_after_request(job.id))
     metrics.JOBS_SUBMITTED.labels(action=job.action).inc()
     return job, True
 
@@ -166,6 +168,39 @@ def _existing_for_key(submission: Submission, input_hash: str) -> Job | None:
     if existing is not None and existing.input_hash != input_hash:
         raise IdempotencyConflict()
     return existing
+
+
+# The jobs submitted by the request a thread is serving: sent to the broker once that request is
+# over and its database connection closed (Django's own ``request_finished`` receiver runs first).
+# On SQLite, closing the last connection checkpoints the write-ahead log under an exclusive lock,
+# with fsyncs, which also makes the accepted job durable against a power loss before the 202
+# leaves: a worker woken before that (the embedded broker wakes it at once) would only wait for
+# that lock in SQLite's busy handler, and would take the checkpoint away from the request.
+_in_request = threading.local()
+
+
+def _enqueue_after_request(job_id: uuid.UUID | str) -> None:
+    pending: list[uuid.UUID | str] | None = getattr(_in_request, "jobs", None)
+    if pending is None:
+        enqueue(job_id)  # not in a request (a worker, a command, Docs' AI paths on the loop)
+    else:
+        pending.append(job_id)
+
+
+def request_started(**_: Any) -> None:
+    _send_pending()  # a request whose end was never signalled: its jobs go now, not never
+    _in_request.jobs = []
+
+
+def request_finished(**_: Any) -> None:
+    _send_pending()
+
+
+def _send_pending() -> None:
+    pending: list[uuid.UUID | str] | None = getattr(_in_request, "jobs", None)
+    _in_request.jobs = None
+    for job_id in pending or ():
+        enqueue(job_id)
 
 
 def enqueue(job_id: uuid.UUID | str, countdown: float | None = None) -> bool:

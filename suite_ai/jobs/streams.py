@@ -19,14 +19,14 @@ is late, never missing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
-import os
 import socket
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -34,7 +34,7 @@ import redis.asyncio
 from django.conf import settings
 from django.db import connection
 
-from suite_ai.jobs import notify
+from suite_ai.jobs import datagrams, notify
 from suite_ai.jobs.models import JobEvent
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,9 @@ FETCH_ROWS = 500  # events per read; a long replay takes several
 FETCH_JOBS = 200  # jobs per read, so that the statement stays small
 SWEEP_JOBS = 100  # jobs per sweep query: short reads, none holding the loop long
 READY_TIMEOUT = 2.0  # waiting longer for Redis to confirm a subscription: the sweep takes over
-# After a notification, the hub waits this long for others before it reads: a job's events come in
-# bursts (its last output and ``done``; its claim and its stream opening), and many jobs' events
-# are read by one query. Well under the delivery latency a person notices.
+# After a read, the next one waits this long for more notifications: under load, a job's events
+# come in bursts (its claim and its stream opening) and many jobs' events are read by one query.
+# A notification after a quiet spell is read at once: it is on the path of a first character.
 BATCH_WINDOW = 0.01
 
 T = TypeVar("T")
@@ -65,6 +65,41 @@ class ReadPool:
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, _released, function, args)
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """``run`` for a function that only reads: its answer is handed over before the thread
+        gives its connection back, because closing the last connection to SQLite checkpoints the
+        write-ahead log (an fsync) and the events of a stream would wait for it."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if answer.done():
+                return  # the awaiting stream went away
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(result)
+
+        def work() -> None:
+            try:
+                result, error = function(*args), None
+            except BaseException as raised:
+                result, error = None, raised
+            try:
+                loop.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits any more
+            finally:
+                connection.close()
+
+        def cancelled(submitted: Future[None]) -> None:  # never run: the pool shut down
+            if submitted.cancelled():
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(answer.cancel)
+
+        self.executor.submit(work).add_done_callback(cancelled)
+        return await answer
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -203,18 +238,16 @@ class LocalListener:
     """Datagrams from the processes of this machine (no Redis): one socket per web process."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / f"{os.getpid()}-{uuid.uuid4().hex[:8]}{notify.SOCKET_SUFFIX}"
+        self.directory = directory
+        self.path: Path | None = None
         self.sock: socket.socket | None = None
         self.hub: Hub | None = None
 
     def start(self, hub: Hub) -> None:
         self.hub = hub
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            sock.bind(str(self.path))
+            sock, self.path = datagrams.bind(self.directory)
         except OSError as error:  # e.g. a data directory whose path is too long for a socket
-            sock.close()
             logger.warning("event notifications off (%s); streams rely on the sweep", error)
             return
         sock.setblocking(False)
@@ -247,7 +280,8 @@ class LocalListener:
             asyncio.get_running_loop().remove_reader(self.sock.fileno())
             self.sock.close()
             self.sock = None
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 class RedisListener:
@@ -445,11 +479,14 @@ class Hub:
         self._dirty_event.set()
 
     async def _fetch_loop(self) -> None:
-        # One read at a time: the notifications that arrive during a read are served together
-        # by the next one, so a busy process makes fewer, larger reads.
+        # One read at a time: the notifications that arrive during a read, or within BATCH_WINDOW
+        # after it, are served together by the next one, so a busy process makes fewer, larger reads.
+        last_read = float("-inf")
         while True:
             await self._dirty_event.wait()
-            await asyncio.sleep(BATCH_WINDOW)
+            wait = last_read + BATCH_WINDOW - self.loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             self._dirty_event.clear()
             while self._dirty:
                 cursors: dict[str, int] = {}
@@ -461,7 +498,7 @@ class Hub:
                 if not cursors:
                     continue
                 try:
-                    rows = await self.pool.run(read_events, cursors, FETCH_ROWS)
+                    rows = await self.pool.read(read_events, cursors, FETCH_ROWS)
                 except Exception as error:
                     logger.warning("reading job events failed (%s); retrying", type(error).__name__)
                     self._dirty.update(cursors)
@@ -470,6 +507,7 @@ class Hub:
                 self._deliver(rows)
                 if len(rows) >= FETCH_ROWS:  # more than one read's worth: read on
                     self._dirty.update(cursors)
+            last_read = self.loop.time()
 
     def _deliver(self, rows: Iterable[Row]) -> None:
         for event_id, job_id, kind, data in rows:
@@ -488,7 +526,7 @@ class Hub:
             jobs = list(self.followers)
             for start in range(0, len(jobs), SWEEP_JOBS):
                 try:
-                    latest = await self.pool.run(latest_event_ids, jobs[start : start + SWEEP_JOBS])
+                    latest = await self.pool.read(latest_event_ids, jobs[start : start + SWEEP_JOBS])
                 except Exception as error:
                     logger.warning("sweeping job events failed (%s)", type(error).__name__)
                     break

@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
@@ -258,3 +261,44 @@ def test_purge_removes_finished_jobs_past_retention_only(owner):
     assert services.purge(30) >= 1
     assert not Job.objects.filter(id=old.id).exists()
     assert Job.objects.filter(id=recent_running.id).exists()
+
+
+def _broker_messages() -> set[Path]:
+    """The job messages waiting in the embedded broker's folder (the tests' own data directory)."""
+    return set(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).glob("*.suite_ai.msg"))
+
+
+def _taken(message: Path) -> str:
+    """The message's text, the message removed (no worker takes it in these tests)."""
+    text = message.read_text()
+    message.unlink()
+    return text
+
+
+def _submission(owner: User) -> services.Submission:
+    return services.Submission(
+        owner=owner, document_id=uuid.uuid4(), action="summarize", options={}, input={"markdown": "x"}
+    )
+
+
+def test_a_job_submitted_during_a_request_is_sent_once_the_request_is_over(transactional_db):
+    # Django's own receiver closes the request's connection first: on SQLite that close checkpoints
+    # the log (the accepted job durable before the 202), with no woken worker waiting on it.
+    owner = User.objects.create(sub="owner")
+    before = _broker_messages()
+    request_started.send(sender=None)
+    job, created = services.submit(_submission(owner))
+    assert created and Job.objects.get(id=job.id).status == JobStatus.QUEUED  # committed…
+    assert _broker_messages() == before  # …not sent yet
+    request_finished.send(sender=None)
+    sent = _broker_messages() - before
+    assert connection.connection is None  # the request's connection closed
+    assert len(sent) == 1 and str(job.id) in _taken(sent.pop())
+
+
+def test_a_job_submitted_outside_a_request_is_sent_at_once(transactional_db):
+    owner = User.objects.create(sub="owner")
+    before = _broker_messages()
+    job, _ = services.submit(_submission(owner))
+    sent = _broker_messages() - before
+    assert len(sent) == 1 and str(job.id) in _taken(sent.pop())

@@ -4,6 +4,7 @@ hands new events to the streams of one web process."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -173,11 +174,11 @@ class CountingPool(streams.ReadPool):
         super().__init__(2)
         self.reads = self.active = 0
 
-    async def run(self, function, *args):
+    async def read(self, function, *args):
         self.reads += 1
         self.active += 1
         try:
-            return await super().run(function, *args)
+            return await super().read(function, *args)
         finally:
             self.active -= 1
 
@@ -217,6 +218,40 @@ def hub_with(pool: streams.ReadPool, listener: ManualListener, sweep: float = 36
     hub = streams.Hub(pool, streams.ReadPool(1), listener, sweep)
     hub.start()
     return hub
+
+
+def test_a_read_hands_its_answer_over_then_the_thread_gives_its_connection_back(jobs):
+    def connected() -> bool:
+        return connection.connection is not None
+
+    def fails() -> None:
+        raise ValueError("no such column")
+
+    async def scenario() -> None:
+        pool = streams.ReadPool(1)  # one thread: what runs next sees what the read left
+        latest = await pool.read(streams.latest_event_ids, [jobs[0]])
+        assert latest == {}
+        assert await pool.run(connected) is False  # closed once the answer was handed over
+        with pytest.raises(ValueError, match="no such column"):
+            await pool.read(fails)
+        assert await pool.run(connected) is False
+        started, release = threading.Event(), threading.Event()
+
+        def hold() -> bool:
+            started.set()
+            return release.wait(10)
+
+        busy = asyncio.ensure_future(pool.read(hold))
+        assert await asyncio.to_thread(started.wait, 10)
+        queued = asyncio.ensure_future(pool.read(connected))
+        await asyncio.sleep(0)  # handed to the pool, waiting for its one thread
+        pool.close()
+        release.set()
+        assert await busy is True
+        with pytest.raises(asyncio.CancelledError):  # shut down before its turn: no answer, no hang
+            await asyncio.wait_for(queued, 10)
+
+    asyncio.run(scenario())
 
 
 def test_one_read_serves_every_follower_of_the_jobs_woken_together(jobs):

@@ -15,15 +15,18 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
 import pytest
 import redis as redis_py
 from kombu import Connection, Exchange, Queue
+from kombu.transport import filesystem
+from kombu.transport.virtual import base as virtual_base
 from kombu.utils.json import dumps as json_dumps
 
-from suite_ai.jobs import transports
+from suite_ai.jobs import datagrams, transports
 
 BROKER = "redis://127.0.0.1:6379/4"
 REDIS_TRANSPORT = "suite_ai.jobs.transports:RedisTransport"
@@ -258,3 +261,117 @@ def test_a_failed_write_leaves_no_file_behind(filesystem_connections, monkeypatc
     with pytest.raises(Exception, match="Cannot add a message"):
         producer.SimpleQueue("jobs").put({"job": 1})
     assert os.listdir(tmp_path) == []
+
+
+# --- Filesystem: a written message wakes the consumers ----------------------------------------------
+
+
+@pytest.fixture
+def woken_folders(tmp_path: Any) -> dict[str, Any]:
+    """The embedded broker's layout (settings.py): messages in one folder, consumers' sockets in another."""
+    return {
+        "data_folder_in": str(tmp_path / "queue"),
+        "data_folder_out": str(tmp_path / "queue"),
+        transports.WAKE_FOLDER: str(tmp_path / "wake"),
+    }
+
+
+def _connection(options: dict[str, Any], **overrides: Any) -> Connection:
+    os.makedirs(options["data_folder_in"], exist_ok=True)
+    return Connection("filesystem://", transport=FILESYSTEM_TRANSPORT, transport_options={**options, **overrides})
+
+
+class WaitingConsumer:
+    """A consumer waiting for one message in a thread, as a worker does (``drain_events``)."""
+
+    def __init__(self, connection: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.connection = connection
+        self.looked = threading.Event()  # it has looked at the folder once and found nothing
+        self.received: list[Any] = []
+        self.delivered = threading.Event()
+        get = filesystem.Channel._get
+
+        def observed_get(channel: Any, queue: str) -> Any:
+            try:
+                return get(channel, queue)
+            except Empty:
+                self.looked.set()
+                raise
+
+        monkeypatch.setattr(filesystem.Channel, "_get", observed_get)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        message = self.connection.SimpleQueue("jobs").get(block=True, timeout=3600)
+        self.received.append(message.payload)
+        self.delivered.set()
+
+    def __enter__(self) -> WaitingConsumer:
+        self._thread.start()
+        assert self.looked.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.join(10)
+
+
+def test_canary_filesystem_a_message_wakes_a_consumer_that_would_poll_an_hour_later(
+    overrides, woken_folders, monkeypatch
+):
+    """The consumer has looked, found nothing and waits its polling interval (an hour here); a
+    message is written. Ours: the message wakes it. kombu's: it sleeps until its next poll (the
+    test ends that sleep)."""
+    end_of_poll = threading.Event()
+    monkeypatch.setattr(virtual_base, "sleep", end_of_poll.wait)  # kombu's sleep, made interruptible
+    with (
+        _connection(woken_folders, polling_interval=3600) as consumer,
+        _connection(woken_folders) as producer,
+        WaitingConsumer(consumer, monkeypatch) as waiting,
+    ):
+        producer.SimpleQueue("jobs").put({"job": 1})
+        if overrides:
+            assert waiting.delivered.wait(10)
+        else:
+            assert not waiting.delivered.wait(1)  # still asleep, an hour from its next look
+            end_of_poll.set()
+            assert waiting.delivered.wait(10)
+    assert waiting.received == [{"job": 1}]
+    assert list(Path(woken_folders[transports.WAKE_FOLDER]).glob("*")) == []  # its socket went with its connection
+
+
+def test_filesystem_a_message_whose_wake_is_lost_is_taken_at_the_next_poll(woken_folders, monkeypatch, tmp_path):
+    # The producer's datagram goes nowhere the consumer listens (in production: lost, or refused
+    # by a socket that was just replaced): the file is still there for the consumer's next look.
+    with (
+        _connection(woken_folders, polling_interval=0.05) as consumer,
+        _connection(woken_folders, **{transports.WAKE_FOLDER: str(tmp_path / "elsewhere")}) as producer,
+        WaitingConsumer(consumer, monkeypatch) as waiting,
+    ):
+        producer.SimpleQueue("jobs").put({"job": 1})
+        assert waiting.delivered.wait(10)
+    assert waiting.received == [{"job": 1}]
+
+
+def test_filesystem_the_socket_of_a_dead_consumer_is_removed_by_the_next_writer(woken_folders):
+    wake = woken_folders[transports.WAKE_FOLDER]
+    sock, path = datagrams.bind(Path(wake))
+    sock.close()  # its process died without removing it: nobody reads it any more
+    with _connection(woken_folders) as producer:
+        producer.SimpleQueue("jobs").put({"job": 1})
+        assert not path.exists()
+        assert producer.SimpleQueue("jobs").get(block=False).payload == {"job": 1}  # the message is there
+
+
+def test_filesystem_a_wake_folder_too_long_for_a_socket_means_polling(woken_folders, monkeypatch, tmp_path, caplog):
+    deep = tmp_path / ("d" * 120)  # a socket's path is at most 108 bytes
+    options = {**woken_folders, transports.WAKE_FOLDER: str(deep)}
+    with (
+        caplog.at_level(logging.WARNING, logger=transports.__name__),
+        _connection(options, polling_interval=0.05) as consumer,
+        _connection(options) as producer,
+        WaitingConsumer(consumer, monkeypatch) as waiting,
+    ):
+        producer.SimpleQueue("jobs").put({"job": 1})
+        assert waiting.delivered.wait(10)
+    assert waiting.received == [{"job": 1}]
+    assert any("not woken" in record.getMessage() for record in caplog.records)

@@ -147,7 +147,14 @@ async function main() {
           await page.evaluate((mark) => {
             const events = window.suiteAiEvents.slice(mark);
             const at = (predicate) => (events.find(predicate)?.at ?? NaN) - window.__ttfc.click;
+            // The submission as the browser's Resource Timing saw it: sent, answered.
+            const post = performance
+              .getEntriesByType("resource")
+              .filter((e) => e.initiatorType === "fetch" && e.name.endsWith("/actions/") && e.startTime >= window.__ttfc.click)
+              .at(-1);
             return {
+              posted: (post?.startTime ?? NaN) - window.__ttfc.click,
+              answered: (post?.responseEnd ?? NaN) - window.__ttfc.click,
               accepted: at((e) => e.type === "queued"),
               running: at((e) => e.type === "status" && e.phase === "running"),
               firstDelta: at((e) => e.type === "delta" && e.textLength > 0),
