@@ -169,9 +169,23 @@ def test_canary_redis_a_lost_connection_with_unacked_messages_closes_with_a_conn
 # --- Filesystem: a message appears whole, or not at all ---------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def control_folder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """kombu's exchange tables, one folder for the test session: kombu keeps the bindings it has
+    written for the whole process (``Transport.state``), so a folder per test would lose them.
+    (Without the option, kombu writes them to "control" in the working directory.)"""
+    return str(tmp_path_factory.mktemp("kombu-control"))
+
+
 @pytest.fixture
-def folders(tmp_path: Any) -> dict[str, Any]:
-    return {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "polling_interval": 0}
+def folders(tmp_path: Any, control_folder: str) -> dict[str, Any]:
+    (tmp_path / "queue").mkdir()
+    return {
+        "data_folder_in": str(tmp_path / "queue"),
+        "data_folder_out": str(tmp_path / "queue"),
+        "control_folder": control_folder,
+        "polling_interval": 0,
+    }
 
 
 @pytest.fixture
@@ -190,7 +204,8 @@ def test_canary_filesystem_a_consumer_reading_while_a_message_is_written_never_g
     """The consumer reads at the worst moment: the writer has started writing the message (in
     production: beat or the web publishing while a worker polls)."""
     producer, consumer = filesystem_connections
-    inbox = consumer.SimpleQueue("jobs")
+    # Both ends declared first: kombu also serializes the exchange's table with ``dumps``.
+    inbox, outbox = consumer.SimpleQueue("jobs"), producer.SimpleQueue("jobs")
     seen: list[object] = []
     # The writer serializes the message while writing it: that is when the consumer looks.
     serialize = json_dumps
@@ -206,12 +221,12 @@ def test_canary_filesystem_a_consumer_reading_while_a_message_is_written_never_g
 
     module = "suite_ai.jobs.transports" if overrides else "kombu.transport.filesystem"
     monkeypatch.setattr(f"{module}.dumps", serialize_while_the_consumer_reads)
-    producer.SimpleQueue("jobs").put({"job": 1})
+    outbox.put({"job": 1})
     monkeypatch.undo()
     if overrides:
         assert seen == ["nothing yet"]
         assert inbox.get(block=False).payload == {"job": 1}  # then the whole message
-        assert os.listdir(tmp_path) == []  # taken, and no staging file left behind
+        assert os.listdir(tmp_path / "queue") == []  # taken, and no staging file left behind
     else:  # kombu's own transport: the consumer took the file before the message was in it
         assert len(seen) == 1 and isinstance(seen[0], json.JSONDecodeError)
 
@@ -233,10 +248,13 @@ def test_filesystem_concurrent_publishers_and_a_consumer_see_only_whole_messages
         except BaseException as error:
             errors.append(error)
 
+    # Declared before the publishers start, as the worker declares its queue before anyone
+    # publishes: kombu 5.7's filesystem transport creates an exchange's table file, then locks it,
+    # so a second first declaration in between reads it empty (JSONDecodeError).
+    inbox = consumer.SimpleQueue("bulk")
     threads = [threading.Thread(target=publish, args=(i,)) for i in range(publishers)]
     for thread in threads:
         thread.start()
-    inbox = consumer.SimpleQueue("bulk")
     received = []
     while len(received) < publishers * per_publisher:
         message = inbox.get(block=True, timeout=30)  # a partial file would raise here
@@ -260,18 +278,19 @@ def test_a_failed_write_leaves_no_file_behind(filesystem_connections, monkeypatc
     monkeypatch.setattr(transports.os, "replace", disk_full)
     with pytest.raises(Exception, match="Cannot add a message"):
         producer.SimpleQueue("jobs").put({"job": 1})
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path / "queue") == []
 
 
 # --- Filesystem: a written message wakes the consumers ----------------------------------------------
 
 
 @pytest.fixture
-def woken_folders(tmp_path: Any) -> dict[str, Any]:
+def woken_folders(tmp_path: Any, control_folder: str) -> dict[str, Any]:
     """The embedded broker's layout (settings.py): messages in one folder, consumers' sockets in another."""
     return {
         "data_folder_in": str(tmp_path / "queue"),
         "data_folder_out": str(tmp_path / "queue"),
+        "control_folder": control_folder,
         transports.WAKE_FOLDER: str(tmp_path / "wake"),
     }
 
