@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from suite_ai.accounts.models import User
+from suite_ai.celery import app as celery_app
 from suite_ai.jobs import services
 from suite_ai.jobs.models import Job, JobEvent, JobStatus, ModelCall
+from suite_ai.jobs.tasks import run_job
 
 
 def make_job(owner: User, **fields) -> Job:
@@ -263,16 +268,23 @@ def test_purge_removes_finished_jobs_past_retention_only(owner):
     assert Job.objects.filter(id=recent_running.id).exists()
 
 
-def _broker_messages() -> set[Path]:
-    """The job messages waiting in the embedded broker's folder (the tests' own data directory)."""
-    return set(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).glob("*.suite_ai.msg"))
+@contextlib.contextmanager
+def _sent_to_broker() -> Iterator[list[str]]:
+    """The job ids published meanwhile (Celery's ``before_task_publish``, whichever the broker);
+    the messages are then purged, since no worker runs here to take them."""
+    sent: list[str] = []
 
+    def published(sender: str | None = None, body: Any = None, **_: Any) -> None:
+        if sender == run_job.name:
+            sent.append(body[0][0])  # task protocol 2: (args, kwargs, embed)
 
-def _taken(message: Path) -> str:
-    """The message's text, the message removed (no worker takes it in these tests)."""
-    text = message.read_text()
-    message.unlink()
-    return text
+    before_task_publish.connect(published, weak=False)
+    try:
+        yield sent
+    finally:
+        before_task_publish.disconnect(published)
+        with celery_app.connection_for_write() as broker:
+            broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 def _submission(owner: User) -> services.Submission:
@@ -285,20 +297,18 @@ def test_a_job_submitted_during_a_request_is_sent_once_the_request_is_over(trans
     # Django's own receiver closes the request's connection first: on SQLite that close checkpoints
     # the log (the accepted job durable before the 202), with no woken worker waiting on it.
     owner = User.objects.create(sub="owner")
-    before = _broker_messages()
-    request_started.send(sender=None)
-    job, created = services.submit(_submission(owner))
-    assert created and Job.objects.get(id=job.id).status == JobStatus.QUEUED  # committed…
-    assert _broker_messages() == before  # …not sent yet
-    request_finished.send(sender=None)
-    sent = _broker_messages() - before
-    assert connection.connection is None  # the request's connection closed
-    assert len(sent) == 1 and str(job.id) in _taken(sent.pop())
+    with _sent_to_broker() as sent:
+        request_started.send(sender=None)
+        job, created = services.submit(_submission(owner))
+        assert created and Job.objects.get(id=job.id).status == JobStatus.QUEUED  # committed…
+        assert sent == []  # …not sent yet
+        request_finished.send(sender=None)
+        assert connection.connection is None  # the request's connection closed
+        assert sent == [str(job.id)]
 
 
 def test_a_job_submitted_outside_a_request_is_sent_at_once(transactional_db):
     owner = User.objects.create(sub="owner")
-    before = _broker_messages()
-    job, _ = services.submit(_submission(owner))
-    sent = _broker_messages() - before
-    assert len(sent) == 1 and str(job.id) in _taken(sent.pop())
+    with _sent_to_broker() as sent:
+        job, _ = services.submit(_submission(owner))
+        assert sent == [str(job.id)]
