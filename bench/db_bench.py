@@ -4,7 +4,7 @@ The statements measured are the ones a job writes on every run (the atomic claim
 them: it stays one ``UPDATE … RETURNING`` whatever this says):
 
 - the submitted job (web): ``INSERT`` of a ``Job`` row, in autocommit as a submission runs it;
-- a job event, about three per job (first delta, last delta, done): ``INSERT`` of a ``JobEvent``;
+- a job event, four per job (``running``, first delta, last delta, done): ``INSERT`` of a ``JobEvent``;
 - the job's model call (one per single-call job): ``INSERT`` of a ``ModelCall`` row;
 - the success: one conditional ``UPDATE`` of the job (status, result, usage, full progress);
 - two reads, timed for turning a row into a model instance: the claimed job's row (worker; the
@@ -46,7 +46,7 @@ from bench.performance_doc import sql_block  # noqa: E402
 
 # Statements per job, to turn a difference per statement into a difference per job.
 PER_JOB = {
-    "job insert (web)": 1, "event insert": 3, "model call insert": 1, "success update": 1,
+    "job insert (web)": 1, "event insert": 4, "model call insert": 1, "success update": 1,
     "claimed job read (worker)": 1, "token user read (web)": 1,
 }  # fmt: skip
 RESULT = {"markdown": "Le comité a validé l'ouverture à trois ministères. " * 8, "blocks": [{"type": "paragraph"}] * 3}

@@ -107,7 +107,48 @@ def service_block(results: dict[str, Any]) -> str:
     )
 
 
-RENDERERS = {"sdk-patches": sdk_block, "raw-sql": sql_block, "redis-client": broker_block, "service": service_block}
+def floor_block(results: dict[str, Any]) -> str:
+    http = results["http"]
+    lines = ["| part of a followed result | server CPU |", "|---|---|"]
+    lines += [f"| {part['part']} | {part['ms']:.2f} ms |" for part in results["parts"]]
+    lines.append(f"| **floor: all of the above** | **{results['total_ms']:.2f} ms** |")
+    return "\n".join(lines) + (
+        f"\n\nThe HTTP part: {http['clients']} clients in a closed loop, {http['results_per_second']:.1f} "
+        f"results/s, p50 {http['p50_s']:.2f} s, {http['errors']} errors."
+    )
+
+
+def budget_block(results: dict[str, Any]) -> str:
+    loop = results["loop"]
+    lines = [
+        f"Closed loop: {loop['clients']} clients, {loop['results']} results ({loop['results_per_second']:.1f}/s), "
+        f"server CPU per result {loop['server_cpu_ms_per_result']:.2f} ms (web {loop['web_cpu_ms_per_result']:.2f}), "
+        f"{loop['errors']} errors.",
+        "",
+        "| process, thread or function (inclusive) | CPU per result | calls per result |",
+        "|---|---|---|",
+    ]
+    for role, measured in results["roles"].items():
+        threads = measured["threads"]
+        lines.append(f"| **{role}** | **{sum(threads.values()):.2f} ms** | |")
+        first = "its event loop" if role == "web" else "Celery's consumer (its first thread)"
+        lines.append(f"| › {first} | {threads['main']:.2f} ms | |")
+        lines.append(f"| › its other threads | {threads['other threads']:.2f} ms | |")
+        for row in measured["functions"]:
+            indent = "› " * (row["depth"] + 1)
+            lines.append(f"| {indent}{row['label']} (`{row['function'].split(':')[1]}`) | {row['ms']:.2f} ms "
+                         f"| {row['calls']:.2f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+RENDERERS = {
+    "budget": budget_block,
+    "floor": floor_block,
+    "sdk-patches": sdk_block,
+    "raw-sql": sql_block,
+    "redis-client": broker_block,
+    "service": service_block,
+}
 
 
 def refresh(measured: dict[str, Any], doc: Path = DOC) -> list[str]:

@@ -53,7 +53,13 @@ def main() -> None:
         path = OUT / f"{name}.json"
         run(script, "--json", str(path))
         refresh({name: json.loads(path.read_text())})
+    floor = OUT / "floor.json"
+    run("floor_bench.py", "--json", str(floor))  # adds up the three figures above (their JSON files)
+    refresh({"floor": json.loads(floor.read_text())})
     run("sse_bench.py")
+    budget = OUT / "budget.json"
+    run("cpu_budget.py", "--json", str(budget))
+    refresh({"budget": json.loads(budget.read_text())})
     run("docs_ai_bench.py")  # Docs' side too when DOCS_SRC names a Docs checkout
     run("ttfc_bench.py")
     run("llm_bench.py")

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import ManagedProcess, free_port  # noqa: E402
 
 API_KEY = "bench-mistral-key"
+# How the benchmark starts a service process: (role, index, arguments after the interpreter) → arguments.
+Launcher = Callable[[str, int, list[str]], list[str]]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,8 +87,13 @@ class FakeModel:
 
 
 class Stack:
-    def __init__(self, args: argparse.Namespace, model: FakeModel, log_dir: Path) -> None:
+    def __init__(
+        self, args: argparse.Namespace, model: FakeModel, log_dir: Path, launcher: Launcher | None = None
+    ) -> None:
+        """``launcher``: how a process is started, from its role ("web", "worker") and its
+        command's arguments after the interpreter (bench/cpu_budget.py starts them instrumented)."""
         self.args, self.log_dir = args, log_dir
+        self.launch: Launcher = launcher or (lambda role, index, arguments: arguments)
         self.env = dict(os.environ)
         self.env.update(
             {
@@ -117,8 +125,8 @@ class Stack:
         self.url = f"http://127.0.0.1:{port}"
         self.web = ManagedProcess(
             "web",
-            [sys.executable, "-m", "uvicorn", "suite_ai.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            [sys.executable, *self.launch("web", 0, ["-m", "uvicorn", "suite_ai.asgi:application", "--host",
+             "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"])],
             self.env, log_dir,
         )  # fmt: skip
         self.workers: list[ManagedProcess] = []
@@ -133,12 +141,18 @@ class Stack:
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def start_workers(self, count: int) -> None:
-        command = [sys.executable, "-m", "celery", "-A", "suite_ai.celery", "worker", "--pool", "threads",
+        command = ["-m", "celery", "-A", "suite_ai.celery", "worker", "--pool", "threads",
                    "--concurrency", str(self.args.concurrency), "--queues", "suite_ai", "--without-gossip",
                    "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
         workers = [
             ManagedProcess(
-                "worker", [*command, "--hostname", f"bench{i}-{time.monotonic_ns()}@localhost"], self.env, self.log_dir
+                "worker",
+                [
+                    sys.executable,
+                    *self.launch("worker", i, [*command, "--hostname", f"bench{i}-{time.monotonic_ns()}@localhost"]),
+                ],
+                self.env,
+                self.log_dir,
             )
             for i in range(count)
         ]
