@@ -90,8 +90,9 @@ class Stack:
     def __init__(
         self, args: argparse.Namespace, model: FakeModel, log_dir: Path, launcher: Launcher | None = None
     ) -> None:
-        """``launcher``: how a process is started, from its role ("web", "worker") and its
-        command's arguments after the interpreter (bench/cpu_budget.py starts them instrumented)."""
+        """``launcher``: how a process is started, from its role ("web", "worker"), its index among
+        the processes of that role and its arguments after the interpreter (bench/cpu_budget.py
+        starts them instrumented)."""
         self.args, self.log_dir = args, log_dir
         self.launch: Launcher = launcher or (lambda role, index, arguments: arguments)
         self.env = dict(os.environ)
