@@ -525,6 +525,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suite_ai.jobs.tasks.purge_jobs",
         "schedule": 3600.0,
     },
+    "purge-audit-records": {
+        "task": "suite_ai.jobs.tasks.purge_audit_records",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Jobs -----------------------------------------------------------------------------------------
@@ -551,6 +555,14 @@ if SUITE_AI_HEARTBEAT_TIMEOUT <= SUITE_AI_HEARTBEAT_INTERVAL:
 SUITE_AI_QUEUED_REDELIVERY_AFTER = env_seconds("SUITE_AI_QUEUED_REDELIVERY_AFTER", 300.0)
 SUITE_AI_JOB_TIMEOUT = env_seconds("SUITE_AI_JOB_TIMEOUT", 1800.0)
 SUITE_AI_RETENTION_DAYS = env_int("SUITE_AI_RETENTION_DAYS", 30, minimum=1)
+# The audit trail holds who did what (a user's subject and e-mail, never text) and outlives the
+# jobs it describes: kept this long after each job ended, then deleted by the daily purge.
+SUITE_AI_AUDIT_RETENTION_DAYS = env_int("SUITE_AI_AUDIT_RETENTION_DAYS", 365, minimum=1)
+if SUITE_AI_AUDIT_RETENTION_DAYS < SUITE_AI_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"SUITE_AI_AUDIT_RETENTION_DAYS: {SUITE_AI_AUDIT_RETENTION_DAYS} is not valid; expected at least"
+        f" SUITE_AI_RETENTION_DAYS ({SUITE_AI_RETENTION_DAYS}): a job's audit record outlives the job."
+    )
 # A job re-scheduled again and again (a model down, a worker lost each time) keeps its input text;
 # past this age (from its submission) the reconciler fails it, and the purge removes it in time.
 SUITE_AI_MAX_RUNNING_AGE = env_seconds("SUITE_AI_MAX_RUNNING_AGE", 86400.0)

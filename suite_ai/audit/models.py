@@ -9,7 +9,8 @@ class AuditRecord(models.Model):
 
     Identifiers, versions, hashes and counts only, never text: nothing here is document content,
     prompt or output, so it outlives the job (no foreign key to it: the purge of jobs, at
-    SUITE_AI_RETENTION_DAYS, leaves it) and the user (their identity at the time is copied)."""
+    SUITE_AI_RETENTION_DAYS, leaves it) and the user (their identity at the time is copied). It
+    is deleted in its turn SUITE_AI_AUDIT_RETENTION_DAYS after the job ended."""
 
     job_id = models.UUIDField(unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

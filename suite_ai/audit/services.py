@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from suite_ai.audit.models import AuditRecord
 from suite_ai.jobs.models import Job, JobCheckpoint
@@ -98,6 +99,15 @@ def record_final(job: Job) -> AuditRecord | None:
     except Exception:
         logger.exception("audit record not written for job %s", job.id)
         return None
+
+
+def purge(retention_days: int) -> int:
+    """Delete the records of jobs that ended more than ``retention_days`` ago; returns how many."""
+    cutoff = timezone.now() - dt.timedelta(days=retention_days)
+    deleted, _ = AuditRecord.objects.filter(finished_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("audit records purged: %d ended before %s", deleted, cutoff.date().isoformat())
+    return deleted
 
 
 def records(

@@ -7,6 +7,7 @@ import logging
 from celery import Task, shared_task
 from django.conf import settings
 
+from suite_ai.audit import services as audit
 from suite_ai.jobs import runner, services
 
 logger = logging.getLogger(__name__)
@@ -34,3 +35,8 @@ def reconcile_jobs() -> dict[str, int]:
 @shared_task(name="suite_ai.jobs.tasks.purge_jobs")
 def purge_jobs() -> int:
     return services.purge(settings.SUITE_AI_RETENTION_DAYS)
+
+
+@shared_task(name="suite_ai.jobs.tasks.purge_audit_records")
+def purge_audit_records() -> int:
+    return audit.purge(settings.SUITE_AI_AUDIT_RETENTION_DAYS)

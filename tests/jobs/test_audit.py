@@ -1,6 +1,6 @@
 """One audit record per finished job (issue #13): who, action, model, prompt version, source and
-its revision, output hash, token counts; no text; kept past the purge; read-only in the admin and
-printed by ``manage.py audit_log``."""
+its revision, output hash, token counts; no text; kept past the purge of jobs, deleted after a
+retention of its own; read-only in the admin and printed by ``manage.py audit_log``."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from suite_ai.audit import services as audit
 from suite_ai.audit.models import AuditRecord
 from suite_ai.audit.services import record_finished
-from suite_ai.jobs import services
+from suite_ai.jobs import services, tasks
 from suite_ai.jobs.models import Job
 from tests.fakes.mistral_server import Behaviour
 from tests.support.processes import start_worker
+from tests.support.settings_env import settings_from
 from tests.support.waiting import wait_finished
 
 TEXT = "Le conseil municipal adopte le budget de la médiathèque. Mme Durand présentera les travaux en juin."
@@ -120,6 +123,33 @@ def test_a_cancelled_job_is_audited_once_and_its_owner_may_be_deleted(alice):
     job.owner.delete()  # the user and their jobs go; who they were stays on the record
     record.refresh_from_db()
     assert record.user_id is None and record.user_sub == "alice"
+
+
+def cancelled_and_audited(caller, ended_days_ago: float) -> AuditRecord:
+    job = Job.objects.get(id=caller.submit("summarize", input={"markdown": TEXT}).json()["id"])
+    assert caller.client.post(f"/api/v1.0/jobs/{job.id}/cancel/").status_code in (200, 202)
+    AuditRecord.objects.filter(job_id=job.id).update(finished_at=timezone.now() - dt.timedelta(days=ended_days_ago))
+    return AuditRecord.objects.get(job_id=job.id)
+
+
+@pytest.mark.django_db
+def test_audit_records_are_deleted_after_their_own_retention_by_a_daily_beat_task(alice, settings):
+    old, kept = cancelled_and_audited(alice, 366), cancelled_and_audited(alice, 364)
+    settings.SUITE_AI_AUDIT_RETENTION_DAYS = 365
+    assert tasks.purge_audit_records() == 1
+    assert list(AuditRecord.objects.values_list("job_id", flat=True)) == [kept.job_id]
+    assert not AuditRecord.objects.filter(job_id=old.job_id).exists()
+    assert audit.purge(retention_days=365) == 0  # nothing more is due
+    assert audit.purge(retention_days=300) == 1  # a shorter retention takes the other one
+    schedule = settings.CELERY_BEAT_SCHEDULE["purge-audit-records"]
+    assert schedule["task"] == tasks.purge_audit_records.name and schedule["schedule"] == 86400.0
+
+
+def test_the_audit_retention_must_cover_the_jobs_retention(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="SUITE_AI_AUDIT_RETENTION_DAYS: 20 is not valid"):
+        settings_from(monkeypatch, SUITE_AI_AUDIT_RETENTION_DAYS="20", SUITE_AI_RETENTION_DAYS="30")
+    assert settings_from(monkeypatch, SUITE_AI_AUDIT_RETENTION_DAYS="30")["SUITE_AI_AUDIT_RETENTION_DAYS"] == 30
+    assert settings_from(monkeypatch)["SUITE_AI_AUDIT_RETENTION_DAYS"] == 365
 
 
 @pytest.mark.django_db
