@@ -367,6 +367,9 @@ def _release_place(job: Job) -> None:
 
 
 def _run_claimed(job: Job, job_id: str) -> str:
+    """The job's final state is written for this attempt only (``job.attempts``): if the reconciler
+    took the job back meanwhile (heartbeats lost) and another worker runs it, that attempt's
+    outcome is the one that counts."""
     RUNNING.add(job_id)
     context = DatabaseJobContext(job)
     try:
@@ -381,9 +384,9 @@ def _run_claimed(job: Job, job_id: str) -> str:
         with final_transaction(context):
             delay = next_attempt_in(job, failure, timezone.now())
             if delay is not None:
-                services.reschedule(job, delay, failure.code)
+                services.reschedule(job, delay, failure.code, attempt=job.attempts)
                 return "rescheduled"
-            services.fail(job, failure.code, failure.message, ledger_usage(context))
+            services.fail(job, failure.code, failure.message, ledger_usage(context), attempt=job.attempts)
         return "failed"
     except Exception as error:
         # Never log the exception text itself: it may quote document content. Sentry, when
@@ -399,7 +402,7 @@ def _run_claimed(job: Job, job_id: str) -> str:
         # Stored on the job, so in English like every job message (no request, no language here).
         message = "The job failed unexpectedly." + (" The team has been notified." if notified else "")
         with final_transaction(context):
-            services.fail(job, "internal_error", message)
+            services.fail(job, "internal_error", message, attempt=job.attempts)
         return "failed"
     finally:
         RUNNING.remove(job_id)

@@ -292,7 +292,7 @@ def _claim(job_id: uuid.UUID | str, worker: str, cap: int | None) -> Job | None:
 
 @functools.cache
 def _succeed_sql(vendor: str) -> str:
-    """Every job ends with this UPDATE, the one ``_transition`` would run with
+    """Every job ends with this UPDATE, the one ``_transition`` would run with ``attempt`` and
     ``progress_total = progress_done = Greatest(F("progress_total"), 1)``: built once, because the
     ORM builds and compiles it, JSON values and expressions included, for each job
     (docs/performance.md); tests/jobs/test_services_sql.py proves the rows equal. Cached per
@@ -304,10 +304,14 @@ def _succeed_sql(vendor: str) -> str:
         + [f"{quote('credentials')} = ''", f"{quote('progress_total')} = {at_least_one}"]
         + [f"{quote('progress_done')} = {at_least_one}"]
     )
-    return f"UPDATE {quote(Job._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s AND {quote('status')} = %s"  # noqa: S608
+    conditions = " AND ".join(f"{quote(column)} = %s" for column in ("id", "status", "attempts"))
+    return f"UPDATE {quote(Job._meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608
 
 
 def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_version: str = "") -> bool:
+    """running → succeeded, only in the attempt ``job`` holds (``job.attempts``, as its claim
+    returned it): a worker that kept running after the reconciler gave its job to another attempt
+    (its heartbeats lost) does not overwrite that attempt's work."""
     check_transition(JobStatus.RUNNING, JobStatus.SUCCEEDED)
     now = timezone.now()
     params = [
@@ -318,6 +322,7 @@ def succeed(job: Job, result: dict[str, Any], usage: dict[str, Any], prompt_vers
         connection.ops.adapt_datetimefield_value(now),
         Job._meta.get_field("id").get_db_prep_save(job.id, connection),
         JobStatus.RUNNING,
+        job.attempts,
     ]
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:

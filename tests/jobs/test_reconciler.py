@@ -133,6 +133,29 @@ def test_a_reconciler_late_on_a_stale_attempt_leaves_the_next_attempt_alone(owne
     assert (job.status, job.attempts, job.worker) == (JobStatus.RUNNING, 2, "live-worker")
 
 
+def test_a_worker_that_outlived_its_attempt_leaves_the_next_attempt_alone(owner):
+    # A worker whose heartbeats stopped (its database unreachable for a while) but which kept
+    # running: the reconciler gave the job to another worker, and the first one finishes late.
+    job = make_job(owner)
+    first = services.claim(job.id, "slow-worker")
+    Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert reconcile(max_age=None).requeued == 1
+    Job.objects.filter(id=job.id).update(available_at=None)
+    second = services.claim(job.id, "live-worker")
+    assert (first.attempts, second.attempts) == (1, 2)
+
+    assert not services.succeed(first, {"markdown": "late"}, {"calls": 1})
+    assert not services.fail(first, "model_error", "late", attempt=first.attempts)
+    assert not services.reschedule(first, 0, "model_rate_limited", attempt=first.attempts)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker, job.result) == (JobStatus.RUNNING, 2, "live-worker", None)
+    assert not JobEvent.objects.filter(job=job, kind__in=["done", "failed"]).exists()
+
+    assert services.succeed(second, {"markdown": "on time"}, {"calls": 1})  # the live attempt ends the job
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"markdown": "on time"})
+
+
 def test_the_beat_drops_reconcile_runs_no_worker_took_in_time(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["reconcile-jobs"]
     assert 0 < entry["options"]["expires"] <= 10 * entry["schedule"]

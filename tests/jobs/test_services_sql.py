@@ -70,8 +70,9 @@ def test_success_is_the_update_the_orm_makes(owner, progress, expected):
     assert services.succeed(by_sql, result, usage, prompt_version="rephrase@3")
     at_least_one = Greatest(F("progress_total"), 1)
     assert services._transition(
-        by_orm.id, [JobStatus.RUNNING], JobStatus.SUCCEEDED, result=result, usage=usage, prompt_version="rephrase@3",
-        finished_at=timezone.now(), credentials="", progress_total=at_least_one, progress_done=at_least_one,
+        by_orm.id, [JobStatus.RUNNING], JobStatus.SUCCEEDED, attempt=by_orm.attempts, result=result, usage=usage,
+        prompt_version="rephrase@3", finished_at=timezone.now(), credentials="", progress_total=at_least_one,
+        progress_done=at_least_one,
     )  # fmt: skip
     sql_job, orm_job = Job.objects.get(id=by_sql.id), Job.objects.get(id=by_orm.id)
     assert _row(sql_job, "id", "finished_at", "created_at") == _row(orm_job, "id", "finished_at", "created_at")
