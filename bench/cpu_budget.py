@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.performance_doc import budget_block  # noqa: E402
-from bench.service_bench import FakeModel, Stack  # noqa: E402
+from bench.service_bench import FakeModel, Stack, cpu_seconds  # noqa: E402
 from bench.sse_bench import ConnectionSampler, _closed_loop, closed_loop  # noqa: E402
 
 # (what it is, the function, depth in the table). Synchronous functions only (see cpu_probe.py).
@@ -66,14 +66,12 @@ ROLES = {"web": WEB, "worker": WORKER}
 
 def threads_cpu(pid: int) -> dict[str, float]:
     """CPU seconds of a process's first thread (its event loop, or Celery's consumer) and of the others."""
-    ticks = os.sysconf("SC_CLK_TCK")
     out = {"main": 0.0, "other threads": 0.0}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    for thread in map(int, os.listdir(f"/proc/{pid}/task")):
         try:
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            out["main" if thread == pid else "other threads"] += cpu_seconds(pid, thread)
         except FileNotFoundError:
             continue  # a thread that just ended
-        out["main" if int(tid) == pid else "other threads"] += (int(fields[11]) + int(fields[12])) / ticks
     return out
 
 
